@@ -1,0 +1,1 @@
+"""Lab definitions: one sub-package per lab, each listing its parts and points."""

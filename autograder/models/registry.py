@@ -1,0 +1,139 @@
+"""Which model plays which role: the offline kit, the real Hub models, or a TOML file of the user's.
+
+A model set is chosen by a SPEC: `offline` (the seeded kit, no network), `hub` (the lab's real models at
+pinned revisions) or the path of a TOML file:
+
+    extends = "offline"          # optional: roles not listed below come from this set
+    [models]
+    encoder = "./my-distilbert"  # a local folder (relative to this file) ...
+    decoder = "gpt2@607a30d"     # ... or a Hub id, optionally @revision
+    decoder_eos = "kit:decoder_eos"
+
+The spec comes from `--models`, else the environment variable AUTOGRADER_MODELS, else a default that the
+caller gives (`offline` for grading and tests; `hub` for students' notebooks).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder.errors import UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+ENV_VAR = "AUTOGRADER_MODELS"
+
+ROLES = {
+    "encoder": "sequence classifier with id2label NEGATIVE/POSITIVE (DistilBERT)",
+    "encoder_alt": "a second encoder architecture (BERT)",
+    "decoder": "causal language model (GPT-2)",
+    "decoder_alt": "a second decoder architecture (Llama-style)",
+    "decoder_eos": "a causal LM that emits eos a few tokens after a known prompt",
+}
+
+# The real models of lab-spec.md, at the revisions transformers' own pipelines pin. The extra roles exist to
+# vary architectures in the hidden tests; the kit's models serve that purpose without a download.
+HUB = {
+    "encoder": "distilbert/distilbert-base-uncased-finetuned-sst-2-english@714eb0f",
+    "decoder": "openai-community/gpt2@607a30d",
+    "encoder_alt": "kit:encoder_alt",
+    "decoder_alt": "kit:decoder_alt",
+    "decoder_eos": "kit:decoder_eos",
+}
+OFFLINE = {role: f"kit:{role}" for role in ROLES}
+NAMED_SETS = {"offline": OFFLINE, "hub": HUB}
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?(@[\w.-]+)?$")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one role's model comes from: `kind` is "kit", "folder" or "hub"."""
+
+    kind: str
+    ref: str  # kit role, folder path or Hub id
+    revision: str | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "kit":
+            return f"kit:{self.ref}"
+        return self.ref + (f"@{self.revision}" if self.revision else "")
+
+
+@dataclass(frozen=True)
+class ModelSet:
+    name: str
+    sources: dict[str, Source]
+
+    def __getitem__(self, role: str) -> Source:
+        if role not in self.sources:
+            raise UsageError(f"unknown model role {role!r}; roles are: {', '.join(ROLES)}")
+        return self.sources[role]
+
+
+def selected_spec(spec: str | None = None, default: str = "offline") -> str:
+    """The spec in force: the argument, else $AUTOGRADER_MODELS, else `default`."""
+    return spec or os.environ.get(ENV_VAR) or default
+
+
+def resolve(spec: str | None = None, default: str = "offline") -> ModelSet:
+    """The model set named by `spec` (see the module docstring); UsageError on anything malformed."""
+    spec = selected_spec(spec, default)
+    if spec in NAMED_SETS:
+        return ModelSet(spec, {role: parse_source(v, Path.cwd()) for role, v in NAMED_SETS[spec].items()})
+    path = Path(spec).expanduser()
+    if path.suffix != ".toml":
+        raise UsageError(f"unknown model set {spec!r}: use 'offline', 'hub' or the path of a .toml file")
+    if not path.is_file():
+        raise UsageError(f"model set file not found: {path}")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: not valid TOML ({exc})") from None
+    return _from_toml(path, data)
+
+
+def _from_toml(path: Path, data: dict) -> ModelSet:
+    models = data.get("models", {})
+    base = data.get("extends")
+    if not isinstance(models, dict) or (base is not None and base not in NAMED_SETS):
+        raise UsageError(f"{path}: expected a [models] table and optionally extends = 'offline' or 'hub'")
+    unknown = sorted(set(models) - set(ROLES))
+    if unknown:
+        raise UsageError(f"{path}: unknown role(s) {', '.join(unknown)}; roles are: {', '.join(ROLES)}")
+    missing = [role for role in ROLES if role not in models and base is None]
+    if missing:
+        raise UsageError(f"{path}: role(s) {', '.join(missing)} missing from [models] "
+                         "(list them, or add extends = 'offline' to take the rest from the kit)")
+    values = {**(NAMED_SETS[base] if base else {}), **models}
+    return ModelSet(str(path), {role: parse_source(values[role], path.parent, path) for role in ROLES})
+
+
+def parse_source(value: object, base_dir: Path, origin: Path | None = None) -> Source:
+    """`kit:ROLE`, a local folder (absolute, or starting with `.` or `~`, or existing under `base_dir`) or a
+    Hub id with an optional `@revision`."""
+    where = f"{origin}: " if origin else ""
+    if not isinstance(value, str) or not value.strip():
+        raise UsageError(f"{where}each role must map to a non-empty string, got {value!r}")
+    if value.startswith("kit:"):
+        role = value.removeprefix("kit:")
+        if role not in ROLES:
+            raise UsageError(f"{where}{value!r}: the kit has no role {role!r}")
+        return Source("kit", role)
+    value = value.removeprefix("hub:")
+    folder = (base_dir / Path(value).expanduser())
+    if value.startswith((".", "/", "~")) or folder.is_dir():
+        if not folder.is_dir():
+            raise UsageError(f"{where}model folder does not exist: {folder}")
+        return Source("folder", str(folder.resolve()))
+    if not _HUB_ID.match(value):
+        raise UsageError(f"{where}{value!r} is neither an existing folder nor a Hub id like 'org/name@revision'")
+    ref, _, revision = value.partition("@")
+    return Source("hub", ref, revision or None)
