@@ -47,7 +47,8 @@ def _encoder(seed: int):
     config = DistilBertConfig(vocab_size=30522, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
                               max_position_embeddings=128, id2label=LABELS,
                               label2id={v: k for k, v in LABELS.items()})
-    return _seeded(seed, DistilBertForSequenceClassification, config), _bert_tokenizer(DistilBertTokenizerFast)
+    model = _seeded(seed, DistilBertForSequenceClassification, config)
+    return model, _bert_tokenizer(DistilBertTokenizerFast)
 
 
 def _encoder_alt(seed: int):
@@ -135,9 +136,8 @@ def fingerprint() -> str:
     import transformers
 
     digest = hashlib.sha256(f"{RECIPE_VERSION}|{torch.__version__}|{transformers.__version__}".encode())
-    for path in sorted(VENDOR.rglob("*")):
-        if path.is_file():
-            digest.update(path.name.encode() + path.read_bytes())
+    for path in sorted([*VENDOR.rglob("*.json"), *VENDOR.rglob("*.txt")]):
+        digest.update(path.name.encode() + path.read_bytes())
     return digest.hexdigest()[:12]
 
 

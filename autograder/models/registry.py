@@ -128,12 +128,13 @@ def parse_source(value: object, base_dir: Path, origin: Path | None = None) -> S
             raise UsageError(f"{where}{value!r}: the kit has no role {role!r}")
         return Source("kit", role)
     value = value.removeprefix("hub:")
-    folder = (base_dir / Path(value).expanduser())
+    folder = base_dir / Path(value).expanduser()
     if value.startswith((".", "/", "~")) or folder.is_dir():
         if not folder.is_dir():
             raise UsageError(f"{where}model folder does not exist: {folder}")
         return Source("folder", str(folder.resolve()))
     if not _HUB_ID.match(value):
-        raise UsageError(f"{where}{value!r} is neither an existing folder nor a Hub id like 'org/name@revision'")
+        raise UsageError(f"{where}{value!r} is neither an existing folder "
+                         "nor a Hub id like 'org/name@revision'")
     ref, _, revision = value.partition("@")
     return Source("hub", ref, revision or None)

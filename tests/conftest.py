@@ -1,0 +1,39 @@
+"""Every test runs offline, on the seeded model kit."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+os.environ["AUTOGRADER_MODELS"] = "offline"
+
+REPO = Path(__file__).resolve().parent.parent
+LAB = "encoders_decoders"
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def kit_dir() -> Path:
+    from autograder.models import kit
+
+    return kit.ensure()
+
+
+@pytest.fixture(scope="session")
+def hub_pair():
+    """Load a real Hub model if it is already in the local Hugging Face cache; skip the test otherwise."""
+    from autograder.models import ModelLoadError, load_pair
+
+    def load(role: str):
+        try:
+            return load_pair(role, spec="hub")
+        except ModelLoadError as exc:
+            pytest.skip(f"real {role} model not available offline: {exc}")
+
+    return load
