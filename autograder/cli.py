@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from autograder.errors import UsageError
+from autograder.labs.encoders_decoders import LAB_ID
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +27,11 @@ def _models_option(parser: argparse.ArgumentParser) -> None:
                         help="model set: offline (default), hub, or a TOML file; also $AUTOGRADER_MODELS")
 
 
+def _lab_and_models(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lab", default=LAB_ID, help=f"lab id (default: {LAB_ID})")
+    _models_option(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="autograder", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -33,6 +39,19 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="show or build the reference models")
     models.add_argument("action", nargs="?", choices=["list", "build"], default="list")
     _models_option(models)
+
+    grade = sub.add_parser("grade", help="grade one student's submission (a folder or one part file)")
+    grade.add_argument("path", type=Path)
+    grade.add_argument("--out", type=Path, default=Path("graded"), help="output folder (default: graded)")
+    _lab_and_models(grade)
+
+    grade_all = sub.add_parser("grade-all", help="grade every student folder under ROOT")
+    grade_all.add_argument("root", type=Path)
+    grade_all.add_argument("--out", type=Path, required=True, help="output folder")
+    grade_all.add_argument("--jobs", type=int, default=1, help="students graded in parallel (default 1)")
+    grade_all.add_argument("--resume", action="store_true",
+                           help="skip students whose files are unchanged since their last grading")
+    _lab_and_models(grade_all)
 
     build = sub.add_parser("build", help="generate what students and graders receive")
     build.add_argument("target", choices=["assignments"])
@@ -93,7 +112,66 @@ def _offline_unless_hub(spec: str | None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-COMMANDS = {"models": cmd_models, "build": cmd_build}
+def _grading_setup(args) -> str:
+    """The model spec to grade with, after checking the lab and the output folder."""
+    from autograder.grading.batch import writable_folder
+    from autograder.models import selected_spec
+
+    if args.lab != LAB_ID:
+        raise UsageError(f"unknown lab {args.lab!r}; this repository has: {LAB_ID}")
+    writable_folder(args.out)
+    return selected_spec(args.models, default="offline")
+
+
+def cmd_grade(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from autograder.grading import batch
+    from autograder.grading.submission import locate
+
+    submission = locate(args.path)
+    models = _grading_setup(args)
+    console = Console(stderr=True)
+    try:
+        with console.status("Grading (starting the grading worker)"):
+            grade = batch.grade_one(args.path.name or "submission", submission, args.out, models)
+    finally:
+        batch.close()
+    table = Table(title=f"{args.path}: {grade.score:g} / {grade.max_score:g} autograded points")
+    for column in ("question", "points", "result"):
+        table.add_column(column)
+    for outcome in grade.parts:
+        for test in outcome.tests:
+            table.add_row(f"Q{test.number} {test.name}", f"{test.points if test.passed else 0:g} / "
+                          f"{test.points:g}", "passed" if test.passed else f"failed: {test.message}")
+    Console().print(table)
+    print(f"Wrote {args.out / 'results.json'} and {args.out / 'feedback.md'}")
+    return 0
+
+
+def cmd_grade_all(args) -> int:
+    from collections import Counter
+
+    from autograder.grading import batch
+
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    models = _grading_setup(args)
+    try:
+        outcomes = batch.grade_all(args.root, args.out, models, jobs=args.jobs, resume=args.resume)
+    finally:
+        batch.close()
+    counts = Counter(status for status, _ in outcomes.values())
+    print(f"Graded {counts['graded']}, missing {counts['missing']}, errors {counts['error']}; "
+          f"wrote {args.out / 'grades.csv'} and {args.out / 'summary.md'}")
+    for student, (status, reason) in sorted(outcomes.items()):
+        if status == "error":
+            print(f"  {student}: {reason}", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"models": cmd_models, "grade": cmd_grade, "grade-all": cmd_grade_all, "build": cmd_build}
 
 
 def main(argv: list[str] | None = None) -> int:

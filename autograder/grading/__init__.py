@@ -1,0 +1,1 @@
+"""Grading: find a submission's notebooks, run the hidden suites against them, and report."""

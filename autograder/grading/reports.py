@@ -1,0 +1,148 @@
+"""What grading writes: results.json (Gradescope's schema), feedback.md, grades.csv, summary.md, a plot.
+
+Every file is written to a temporary name and renamed into place, so an interrupted run never leaves a
+half-written result behind, and a finished one is never lost.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import statistics
+import tempfile
+from pathlib import Path
+
+from autograder.grading.grade import Grade
+from autograder.labs.encoders_decoders import PARTS
+
+GRADE_COLUMNS = ["student_id", *(f"part{p.number}" for p in PARTS), "total", "max_score", "status"]
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data.encode() if isinstance(data, str) else data)
+    os.replace(tmp, path)
+
+
+def results_json(grade: Grade) -> dict:
+    tests = []
+    for outcome in grade.parts:
+        for test in outcome.tests:
+            tests.append({"name": f"Q{test.number} {test.name}", "number": test.number,
+                          "score": test.points if test.passed else 0.0, "max_score": test.points,
+                          "status": "passed" if test.passed else "failed",
+                          "output": test.message, "visibility": "visible"})
+    return {"score": grade.score, "max_score": grade.max_score, "execution_time": round(grade.seconds, 2),
+            "output": _overview(grade), "visibility": "visible", "stdout_visibility": "hidden",
+            "tests": tests}
+
+
+def _overview(grade: Grade) -> str:
+    lines = [f"Autograded score: {grade.score:g} / {grade.max_score:g}."]
+    for outcome in grade.parts:
+        if outcome.part.manual_points:
+            lines.append(f"Part {outcome.part.number} ({outcome.part.title}) is graded by hand: "
+                         f"{outcome.part.manual_points} points.")
+        elif outcome.note:
+            lines.append(f"Part {outcome.part.number}: {outcome.note}.")
+    return "\n".join(lines)
+
+
+def feedback_md(grade: Grade) -> str:
+    out = io.StringIO()
+    out.write(f"# Feedback for {grade.student}\n\n{_overview(grade)}\n")
+    for outcome in grade.parts:
+        part = outcome.part
+        if part.manual_points:
+            continue
+        out.write(f"\n## Part {part.number}: {part.title} ({outcome.score:g} / {outcome.max_score:g})\n\n")
+        if outcome.note:
+            out.write(f"> {outcome.note}\n\n")
+        problems = [c for c in outcome.cells if c.error]
+        if problems:
+            out.write("Cells that did not run cleanly (the grader skipped the rest of each one):\n\n")
+            out.writelines(f"- code cell {c.index + 1}: {_md(c.error)}\n" for c in problems)
+            out.write("\n")
+        if outcome.tests:
+            out.write("| test | points | result | what to look at |\n|---|---|---|---|\n")
+            for test in outcome.tests:
+                result = "passed" if test.passed else "failed"
+                score = f"{test.points if test.passed else 0:g} / {test.points:g}"
+                out.write(f"| Q{test.number} {_md(test.name)} | {score} | {result} | {_md(test.message)} |\n")
+    return out.getvalue()
+
+
+def _md(text: str) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def write_student(folder: Path, grade: Grade) -> None:
+    """results.json and feedback.md for one student (feedback first: results.json marks completion)."""
+    write_atomic(folder / "feedback.md", feedback_md(grade))
+    write_atomic(folder / "results.json", json.dumps(results_json(grade), indent=2) + "\n")
+
+
+def grade_row(student: str, results: dict | None, status: str) -> dict:
+    """One grades.csv row from a results.json (None for a student with no gradable submission)."""
+    row = {"student_id": student, "status": status, "total": "", "max_score": ""}
+    for part in PARTS:
+        row[f"part{part.number}"] = ""
+    if results is not None:
+        for test in results["tests"]:
+            key = f"part{test['number'].split('.')[0]}"
+            row[key] = (row[key] or 0) + test["score"]
+        row.update(total=results["score"], max_score=results["max_score"])
+    return row
+
+
+def grades_csv(rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, GRADE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(sorted(rows, key=lambda r: r["student_id"]))
+    return out.getvalue()
+
+
+def summary_md(results: dict[str, dict], problems: dict[str, str]) -> str:
+    """Class summary: score statistics and each question's pass rate."""
+    totals = [r["score"] for r in results.values()]
+    out = io.StringIO()
+    out.write(f"# Class summary\n\nGraded: {len(results)}; not graded: {len(problems)}.\n\n")
+    if totals:
+        maximum = max(r["max_score"] for r in results.values())
+        out.write(f"Autograded score out of {maximum:g}: mean {statistics.mean(totals):.1f}, "
+                  f"median {statistics.median(totals):g}, min {min(totals):g}, max {max(totals):g}.\n\n")
+        out.write("![score distribution](scores.png)\n\n| question | passed | pass rate |\n|---|---|---|\n")
+        questions: dict[str, list[bool]] = {}
+        for result in results.values():
+            for test in result["tests"]:
+                questions.setdefault(test["name"], []).append(test["status"] == "passed")
+        for name, passed in sorted(questions.items(), key=lambda kv: [int(n) for n in
+                                                                      kv[0][1:].split()[0].split(".")]):
+            out.write(f"| {_md(name)} | {sum(passed)} / {len(passed)} | {sum(passed) / len(passed):.0%} |\n")
+    if problems:
+        out.write("\n## Not graded\n\n" + "".join(f"- {s}: {why}\n" for s, why in sorted(problems.items())))
+    return out.getvalue()
+
+
+def score_plot(results: dict[str, dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    totals = [r["score"] for r in results.values()]
+    maximum = max((r["max_score"] for r in results.values()), default=90) or 90
+    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
+    ax.hist(totals, bins=range(0, int(maximum) + 6, 5), color="#4c72b0", edgecolor="white")
+    ax.set(xlabel=f"autograded score (out of {maximum:g})", ylabel="students",
+           title=f"Score distribution ({len(totals)} students)", xlim=(0, maximum + 5))
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    plt.close(fig)
+    write_atomic(path, buffer.getvalue())

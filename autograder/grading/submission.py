@@ -1,0 +1,81 @@
+"""Find a student's part notebooks in a submission: a folder (any layout) or a single part file."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.errors import UsageError
+from autograder.labs.encoders_decoders import PARTS
+
+SUFFIXES = (".ipynb", ".py")  # preference order when a part exists as both (a Jupytext pair)
+MAX_DEPTH = 4
+SKIP_DIRS = {".git", ".ipynb_checkpoints", "__pycache__", ".venv", "node_modules"}
+
+
+@dataclass
+class Submission:
+    """The file chosen for each part (None where missing), and what the student should know about it."""
+
+    root: Path
+    files: dict[str, Path | None]
+    notes: dict[str, str] = field(default_factory=dict)  # part stem -> why it was chosen or not
+
+
+def locate(path: Path) -> Submission:
+    """The parts found under `path`. UsageError when `path` is missing or holds no part at all."""
+    if not path.exists():
+        raise UsageError(f"no such file or folder: {path}")
+    if path.is_file():
+        if path.is_symlink():
+            raise UsageError(f"{path} is a symbolic link; grade the file itself")
+        part = _part_of(path.name)
+        if part is None:
+            raise UsageError(f"{path.name} is not a part of this lab (expected a name like "
+                             f"{PARTS[0].stem}.ipynb or {PARTS[0].stem}.py)")
+        return Submission(path.parent, {p.stem: (path if p.stem == part else None) for p in PARTS})
+    candidates = _candidates(path)
+    if not any(candidates.values()):
+        raise UsageError(f"{path} holds no notebook of this lab (expected files like {PARTS[0].stem}.ipynb)")
+    submission = Submission(path, {})
+    for part in PARTS:
+        submission.files[part.stem] = _choose(part.stem, candidates[part.stem], path, submission.notes)
+    return submission
+
+
+def _part_of(name: str) -> str | None:
+    for part in PARTS:
+        if re.fullmatch(rf"{part.stem}\.(ipynb|py)", name):
+            return part.stem
+    return None
+
+
+def _candidates(root: Path) -> dict[str, list[Path]]:
+    found: dict[str, list[Path]] = {part.stem: [] for part in PARTS}
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        depth = len(Path(folder).relative_to(root).parts)
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and depth < MAX_DEPTH)
+        for name in sorted(files):
+            file = Path(folder) / name
+            part = _part_of(name)
+            # A link could point at any file the grader can read: only regular files are graded.
+            if part and file.is_file() and not file.is_symlink():
+                found[part].append(file)
+    return found
+
+
+def _choose(stem: str, files: list[Path], root: Path, notes: dict[str, str]) -> Path | None:
+    if not files:
+        notes[stem] = f"{stem}.ipynb not found in the submission"
+        return None
+    folders = sorted({f.parent for f in files})
+    if len(folders) > 1:
+        shown = ", ".join(str(f.relative_to(root)) for f in sorted(files))
+        notes[stem] = f"{stem} found in more than one place ({shown}); keep exactly one copy"
+        return None
+    chosen = min(files, key=lambda f: SUFFIXES.index(f.suffix))
+    if len(files) > 1:
+        notes[stem] = f"graded {chosen.name} (the notebook); its paired .py was not graded"
+    return chosen

@@ -1,0 +1,103 @@
+"""Run one part's hidden pytest suite in the trusted parent against a student's child process.
+
+A hidden test module looks like this:
+
+    from autograder.grading.suite import points
+    from autograder.runner.pool import model, tokenizer
+
+    @points(4)
+    def test_softmax_matches_torch(student):
+        \"\"\"softmax matches torch.softmax on random logits\"\"\"
+        got = student.call("softmax", logits, -1, forbid=("softmax",))
+        expect_close(got, torch.softmax(logits, -1), "softmax(logits, dim=-1)")
+
+Fixtures: `student` (the StudentProcess of this part), `reference(role)` (the parent's own tokenizer and
+model of that role, never sent to the child). The first docstring line is the test's name in the reports.
+Only CheckFailed and StudentFailure messages reach students; anything else is reported as a grader fault.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from autograder.labs.encoders_decoders.compare import CheckFailed
+from autograder.runner.pool import StudentFailure, StudentProcess
+
+
+def points(value: float):
+    """The points a hidden test is worth."""
+    return pytest.mark.points(value)
+
+
+@dataclass
+class TestResult:
+    name: str
+    number: str
+    points: float
+    passed: bool
+    message: str = ""
+    fault: str = ""  # a grader-side error, for the instructor's log only
+
+
+class _Plugin:
+    def __init__(self, part_number: int, student: StudentProcess | None, missing: str, models: str):
+        self.part_number, self._student, self.missing, self.models = part_number, student, missing, models
+        self.results: list[TestResult] = []
+
+    @pytest.fixture
+    def student(self):
+        if self._student is None:
+            raise StudentFailure("missing", self.missing)
+        return self._student
+
+    @pytest.fixture
+    def reference(self):
+        from autograder.models import load_pair
+
+        return lambda role: load_pair(role, spec=self.models, default="offline")
+
+    def pytest_configure(self, config):
+        config.addinivalue_line("markers", "points(value): the points a hidden test is worth")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        report = (yield).get_result()
+        if report.when == "call" or (report.when == "setup" and report.failed):
+            self.results.append(self._result(item, call, report.passed))
+
+    def _result(self, item, call, passed: bool) -> TestResult:
+        marker = item.get_closest_marker("points")
+        doc = (item.function.__doc__ or item.name).strip().splitlines()[0]
+        number = f"{self.part_number}.{len(self.results) + 1}"
+        result = TestResult(doc, number, float(marker.args[0]) if marker else 0.0, passed)
+        if not passed and call.excinfo is not None:
+            error = call.excinfo.value
+            if isinstance(error, (CheckFailed, StudentFailure)):
+                result.message = str(error)
+            else:  # a bug in a hidden test, or a result shaped so oddly that the comparison broke
+                result.message = "the grader could not check this result (is it of the documented type?)"
+                result.fault = f"{item.nodeid}: {type(error).__name__}: {error}"
+        return result
+
+
+def run_suite(suite: Path, part_number: int, student: StudentProcess | None, missing: str,
+              models: str) -> list[TestResult]:
+    """Every test of `suite` (a hidden test file) against `student`, in file order."""
+    plugin = _Plugin(part_number, student, missing, models)
+    args = [str(suite), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
+            "-p", "no:randomly", "--import-mode=importlib", "--rootdir", str(suite.parent),
+            "--confcutdir", str(suite.parent), "-o", "addopts=", "-o", "python_files=*.py", "-s"]
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = pytest.main(args, plugins=[plugin])
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise RuntimeError(f"hidden suite {suite.name} did not run (pytest exit code {code})")
+    for result in plugin.results:
+        if result.fault:
+            print(f"autograder: grader fault in {result.fault}", file=sys.stderr)
+    return plugin.results

@@ -1,0 +1,259 @@
+"""The untrusted side: confine this process, run a student's notebook cells, then answer calls.
+
+Runs in a process forked from the warm zygote, so torch, transformers and the models are already loaded.
+It receives cell sources and call requests, and sends back plain data only (see protocol.py). It is never
+given an expected value or a hidden test.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import ctypes
+import io
+import os
+import resource
+import signal
+import socket
+import sys
+import tempfile
+import traceback
+from dataclasses import dataclass
+
+from autograder.runner import guards, protocol
+
+CLONE_NEWNET = 0x40000000
+NOBODY = 65534
+
+
+@dataclass
+class Limits:
+    cell_timeout: float = 60.0  # seconds per notebook cell
+    call_timeout: float = 60.0  # seconds per graded call
+    memory_mb: int = 3072  # address space on top of what the warm process already maps
+    max_processes: int = 16  # processes the child may add (a fork bomb stops here)
+    max_file_mb: int = 64  # largest file the child may write
+    max_output: int = 20_000  # characters of printed output kept per cell
+
+
+class Timeout(BaseException):
+    """Raised in the child by its own alarm; BaseException so `except Exception` in student code misses it."""
+
+
+class _CappedText(io.TextIOBase):
+    """A stdout/stderr that keeps only the first `limit` characters (huge output costs nothing)."""
+
+    def __init__(self, limit: int):
+        self.limit, self.parts, self.size = limit, [], 0
+
+    def write(self, text) -> int:
+        text = str(text)
+        if self.size < self.limit:
+            self.parts.append(text[: self.limit - self.size])
+        self.size += len(text)
+        return len(text)
+
+    def take(self) -> str:
+        out = "".join(self.parts) + ("\n[... output truncated]" if self.size > self.limit else "")
+        self.parts, self.size = [], 0
+        return out
+
+
+def confine(limits: Limits) -> str:
+    """Own session, empty working directory, resource limits, no network, and an unprivileged user when
+    started as root. Returns the working directory."""
+    os.setsid()
+    workdir = tempfile.mkdtemp(prefix="autograder-child-")
+    as_root = os.getuid() == 0
+    if as_root:
+        os.chown(workdir, NOBODY, NOBODY)
+    os.chdir(workdir)
+    _block_network(as_root)
+    vm_now = _vm_size()
+    processes = _user_process_count(NOBODY if as_root else os.getuid())
+    for limit, value in ((resource.RLIMIT_AS, vm_now + limits.memory_mb * 2**20),
+                         (resource.RLIMIT_NPROC, processes + limits.max_processes),
+                         (resource.RLIMIT_FSIZE, limits.max_file_mb * 2**20),
+                         (resource.RLIMIT_CORE, 0)):
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(limit, (value, value))
+    if as_root:
+        os.setgroups([])
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
+    keep = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "AUTOGRADER_MODELS") if k in os.environ}
+    os.environ.clear()
+    os.environ.update(keep, HOME=workdir, TMPDIR=workdir, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    tempfile.tempdir = workdir
+    sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and p != workdir]
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    return workdir
+
+
+def _block_network(as_root: bool) -> None:
+    """A fresh network namespace (only loopback, down) where the kernel allows it; sockets refused anyway."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if as_root:
+        libc.unshare(CLONE_NEWNET)
+
+    def refuse(*args, **kwargs):
+        raise OSError("network access is disabled while grading")
+
+    socket.socket.connect = socket.socket.connect_ex = refuse
+    socket.create_connection = socket.getaddrinfo = refuse
+
+
+def _vm_size() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def _user_process_count(uid: int) -> int:
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    count += 1
+    return count
+
+
+@contextlib.contextmanager
+def alarm(seconds: float):
+    def expire(signum, frame):
+        raise Timeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _student_frames_only(exc: BaseException) -> str:
+    """The exception with only the student's own frames (cells), as the student would see it in Jupyter."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell")]
+    where = f" (cell {frames[-1].filename[6:-1]}, line {frames[-1].lineno})" if frames else ""
+    message = str(exc).splitlines()[0][:300] if str(exc) else ""
+    return f"{type(exc).__name__}: {message}{where}" if message else f"{type(exc).__name__}{where}"
+
+
+def _strip_magics(source: str) -> str:
+    """IPython magics and shell escapes (`!pip install ...`) are not Python: drop those lines."""
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+class Child:
+    def __init__(self, sock: socket.socket, limits: Limits):
+        self.sock, self.limits, self.pid = sock, limits, os.getpid()
+        self.namespace = {"__name__": "__main__", "__builtins__": builtins}
+        self.stdout = _CappedText(limits.max_output)
+
+    def run_cells(self, cells: list[str], skip: set[int]) -> None:
+        sys.stdout = sys.stderr = self.stdout
+        for index, source in enumerate(cells):
+            if index in skip:
+                continue
+            protocol.send(self.sock, {"event": "cell", "index": index})
+            error = None
+            try:
+                code = compile(_strip_magics(source), f"<cell {index}>", "exec")
+                with alarm(self.limits.cell_timeout):
+                    exec(code, self.namespace)
+            except Timeout:
+                error = f"did not finish within {self.limits.cell_timeout:g} s"
+            except SystemExit:
+                error = "called sys.exit() or exit(); the rest of the cell was skipped"
+            except BaseException as exc:
+                error = _student_frames_only(exc)
+            self._stop_if_forked_copy()
+            protocol.send(self.sock, {"event": "cell_done", "index": index, "error": error,
+                                      "output": self.stdout.take()})
+        protocol.send(self.sock, {"event": "ready"})
+
+    def serve(self) -> None:
+        while True:
+            try:
+                request = protocol.receive(self.sock)
+            except (EOFError, OSError):
+                return
+            protocol.send(self.sock, self.answer(request))
+
+    def answer(self, request: dict) -> dict:
+        name = request.get("function")
+        function = self.namespace.get(name)
+        if not callable(function):
+            return {"ok": False, "kind": "missing", "error": f"no function named {name}() was defined"}
+        try:
+            args = [self._resolve(a) for a in protocol.decode(request.get("args", []))]
+        except protocol.ProtocolError as exc:
+            return {"ok": False, "kind": "internal", "error": str(exc)}
+        spied = {spy: 0 for spy in request.get("spy", [])}
+        originals = {spy: self.namespace.get(spy) for spy in spied}
+        for spy, original in originals.items():
+            if callable(original):
+                self.namespace[spy] = _counting(original, spied, spy)
+        try:
+            with alarm(self.limits.call_timeout), guards.forbidding(request.get("forbid", [])):
+                value = function(*args)
+            if guards.violations:
+                raise guards.ForbiddenCall(guards.violations[0])
+        except guards.ForbiddenCall:
+            return {"ok": False, "kind": "forbidden", "error": f"used {guards.violations[0]}"}
+        except Timeout:
+            return {"ok": False, "kind": "timeout",
+                    "error": f"did not return within {self.limits.call_timeout:g} s"}
+        except SystemExit:
+            return {"ok": False, "kind": "raised", "error": "called sys.exit()"}
+        except BaseException as exc:
+            return {"ok": False, "kind": "raised", "error": _student_frames_only(exc)}
+        finally:
+            self._stop_if_forked_copy()
+            self.namespace.update({k: v for k, v in originals.items() if v is not None})
+            self.stdout.take()
+        try:
+            return {"ok": True, "value": protocol.encode(value), "spied": spied}
+        except TypeError as exc:
+            return {"ok": False, "kind": "type", "error": f"returned {exc}; return numbers, strings, lists, "
+                                                          "tuples, dicts and tensors"}
+
+    def _stop_if_forked_copy(self) -> None:
+        """A process the student forked must not get back into this loop and answer in the child's name."""
+        if os.getpid() != self.pid:
+            os._exit(0)
+
+    @staticmethod
+    def _resolve(arg):
+        """Model placeholders become this process's own copy of the model of that role."""
+        if type(arg) is dict and len(arg) == 1 and next(iter(arg)) in ("$model", "$tokenizer"):
+            from autograder.models import load_pair
+
+            kind, role = next(iter(arg.items()))
+            tokenizer, model = load_pair(role, default="offline")
+            return model if kind == "$model" else tokenizer
+        return arg
+
+
+def _counting(function, counts: dict, name: str):
+    def counted(*args, **kwargs):
+        counts[name] += 1
+        return function(*args, **kwargs)
+
+    return counted
+
+
+def main(sock: socket.socket, limits: Limits) -> None:
+    """Entry point in the forked child: {"cells", "skip"} first, then calls until the parent hangs up."""
+    confine(limits)
+    guards.install()
+    child = Child(sock, limits)
+    start = protocol.receive(sock)
+    child.run_cells(start["cells"], set(start.get("skip", [])))
+    child.serve()

@@ -1,0 +1,177 @@
+"""The trusted side of execution: a warm zygote, and one confined child per student notebook.
+
+    with Zygote("offline") as zygote:
+        part = StudentProcess(zygote, cells)        # runs the cells, cell by cell
+        reply = part.call("softmax", logits, -1, forbid=["softmax"])
+
+A child that dies or hangs (os._exit, a segfault, a memory bomb, an endless loop) is killed and replaced; the
+cell that killed it is skipped from then on, so one bad cell costs that cell, and one bad call that call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+from autograder.runner import protocol
+from autograder.runner.child import Limits
+
+GRACE = 10.0  # seconds the parent waits beyond the child's own alarm before killing it
+
+
+class StudentFailure(Exception):
+    """A graded call did not produce a value: it raised, timed out, crashed, or broke a rule."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+def model(role: str) -> dict:
+    """An argument that the child replaces with its own copy of the model of `role`."""
+    return {"$model": role}
+
+
+def tokenizer(role: str) -> dict:
+    """An argument that the child replaces with its own copy of the tokenizer of `role`."""
+    return {"$tokenizer": role}
+
+
+class Zygote:
+    """The warm worker process (see zygote.py) from which children are forked."""
+
+    def __init__(self, spec: str, limits: Limits | None = None):
+        self.limits = limits or Limits()
+        self.control, theirs = socket.socketpair()
+        env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
+        self.process = subprocess.Popen([sys.executable, "-m", "autograder.runner.zygote",
+                                         str(theirs.fileno()), spec], pass_fds=[theirs.fileno()], env=env)
+        theirs.close()
+        try:
+            protocol.receive(self.control)
+        except EOFError:
+            raise RuntimeError("the grading worker failed to start (see the messages above)") from None
+
+    def spawn(self) -> tuple[int, socket.socket]:
+        protocol.send(self.control, {"op": "spawn", "limits": dataclasses.asdict(self.limits)})
+        data, fds, _, _ = socket.recv_fds(self.control, 64, 1)
+        return int(data), socket.socket(fileno=fds[0])
+
+    def kill(self, pid: int) -> None:
+        protocol.send(self.control, {"op": "kill", "pid": pid})
+
+    def close(self) -> None:
+        self.control.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+@dataclass
+class CellReport:
+    index: int
+    error: str | None = None
+    output: str = ""
+
+
+@dataclass
+class StudentProcess:
+    """One student's notebook, executed in a child, answering calls."""
+
+    zygote: Zygote
+    cells: list[str]
+    reports: dict[int, CellReport] = field(default_factory=dict)
+    fatal: set[int] = field(default_factory=set)  # cells that killed or hung a child: skipped from then on
+    restarts: int = 0
+    _pid: int | None = None
+    _sock: socket.socket | None = None
+
+    def start(self) -> None:
+        """Run the cells in a fresh child; when a cell kills or hangs it, start again without that cell."""
+        limits = self.zygote.limits
+        while True:
+            self._pid, self._sock = self.zygote.spawn()
+            self._sock.settimeout(limits.cell_timeout + GRACE)
+            protocol.send(self._sock, {"cells": self.cells, "skip": sorted(self.fatal)})
+            current = None
+            try:
+                while (event := protocol.receive(self._sock))["event"] != "ready":
+                    current = event["index"]
+                    if event["event"] == "cell_done":
+                        self.reports[current] = CellReport(current, event["error"], event["output"])
+                        current = None
+                return
+            except (EOFError, OSError, protocol.ProtocolError, KeyError, TypeError) as exc:
+                self._end()
+                if current is None:  # died outside any cell: nothing to skip, so do not loop
+                    raise RuntimeError(f"the grading child failed before running any cell: {exc}") from None
+                self.fatal.add(current)
+                self.restarts += 1
+                why = "did not finish in time" if isinstance(exc, TimeoutError) else (
+                    "ended the process (os._exit, a crash or a resource limit)")
+                self.reports[current] = CellReport(current, f"{why}; the cell was skipped")
+
+    def call(self, function: str, *args, forbid: tuple[str, ...] = (), spy: tuple[str, ...] = ()):
+        """The plain-data value of `function(*args)` in the child; StudentFailure if there is none.
+
+        `forbid` names guard families ("softmax", "generate") that must not be used during the call; `spy`
+        names functions of the notebook whose calls are counted (see `last_spied`).
+        """
+        if self._sock is None:
+            self.start()
+        request = {"function": function, "args": protocol.encode(list(args)), "forbid": list(forbid),
+                   "spy": list(spy)}
+        try:
+            self._sock.settimeout(self.zygote.limits.call_timeout + GRACE)
+            protocol.send(self._sock, request)
+            reply = protocol.receive(self._sock)
+        except TimeoutError:
+            self._restart()
+            raise StudentFailure("timeout", f"{function}() did not return in time") from None
+        except (EOFError, OSError, protocol.ProtocolError):
+            self._restart()
+            raise StudentFailure("crash", f"{function}() ended the process (os._exit, a crash, or a "
+                                          "memory or process limit)") from None
+        if not reply.get("ok"):
+            raise StudentFailure(str(reply.get("kind")), f"{function}() {_describe(reply)}")
+        self.last_spied = reply.get("spied", {})
+        try:
+            return protocol.decode(reply["value"])
+        except (KeyError, protocol.ProtocolError) as exc:
+            raise StudentFailure("type", f"{function}() returned something unreadable: {exc}") from None
+
+    def _restart(self) -> None:
+        self._end()
+        self.restarts += 1
+
+    def _end(self) -> None:
+        if self._pid is not None:
+            self.zygote.kill(self._pid)
+        if self._sock is not None:
+            self._sock.close()
+        self._pid = self._sock = None
+
+    def close(self) -> None:
+        self._end()
+
+
+def _describe(reply: dict) -> str:
+    kind, error = reply.get("kind"), str(reply.get("error"))[:500]
+    if kind == "missing":
+        return "is missing: " + error
+    if kind == "forbidden":
+        return f"{error}, which this exercise asks you to do by hand"
+    if kind == "raised":
+        return "raised " + error
+    return error

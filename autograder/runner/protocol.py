@@ -1,0 +1,114 @@
+"""Plain-data messages between the trusted grader and an untrusted child.
+
+Only JSON crosses the boundary: numbers, strings, booleans, None, lists, string-keyed dicts, tuples as
+`{"$tuple": [...]}` and tensors as `{"$tensor": {"dtype", "shape", "data" (base64 of the raw bytes)}}`.
+Nothing is ever unpickled, and decoding checks every node, so a hostile child can send wrong answers but
+never objects.
+Each message is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+import struct
+
+import torch
+
+MAX_MESSAGE = 256 * 2**20  # a reply larger than this is refused, not read
+_HEADER = struct.Struct(">I")
+_DTYPES = {str(d).removeprefix("torch."): d for d in (
+    torch.float16, torch.float32, torch.float64, torch.int8, torch.int16, torch.int32, torch.int64,
+    torch.uint8, torch.bool)}
+
+
+class ProtocolError(Exception):
+    """The other side sent something that is not a well-formed message."""
+
+
+def encode(value, depth: int = 0):
+    """A JSON-able form of `value`; raises TypeError naming the first unsupported type."""
+    if depth > 32:
+        raise TypeError("a value nested more than 32 levels deep")
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, torch.Tensor):
+        tensor = torch.Tensor.as_subclass(value, torch.Tensor).detach().cpu()
+        if tensor.dtype == torch.bfloat16:
+            tensor = tensor.float()
+        if str(tensor.dtype).removeprefix("torch.") not in _DTYPES:
+            raise TypeError(f"a tensor of dtype {tensor.dtype}")
+        data = tensor.contiguous().numpy().tobytes()
+        return {"$tensor": {"dtype": str(tensor.dtype).removeprefix("torch."), "shape": list(tensor.shape),
+                            "data": base64.b64encode(data).decode("ascii")}}
+    if type(value) is list:
+        return [encode(v, depth + 1) for v in value]
+    if type(value) is tuple:
+        return {"$tuple": [encode(v, depth + 1) for v in value]}
+    if type(value) is dict:
+        if not all(type(k) is str for k in value):
+            raise TypeError("a dict whose keys are not all strings")
+        if "$tensor" in value or "$tuple" in value:
+            raise TypeError("a dict with a reserved key ('$tensor' or '$tuple')")
+        return {k: encode(v, depth + 1) for k, v in value.items()}
+    raise TypeError(f"an object of type {type(value).__name__}")
+
+
+def decode(value, depth: int = 0):
+    """The Python value of an encoded message, checking every node (ProtocolError on anything else)."""
+    if depth > 34:
+        raise ProtocolError("message nested too deeply")
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if type(value) is list:
+        return [decode(v, depth + 1) for v in value]
+    if type(value) is not dict:
+        raise ProtocolError(f"unexpected JSON node {type(value).__name__}")
+    if "$tensor" in value:
+        return _decode_tensor(value["$tensor"])
+    if "$tuple" in value:
+        if type(value["$tuple"]) is not list:
+            raise ProtocolError("malformed tuple")
+        return tuple(decode(v, depth + 1) for v in value["$tuple"])
+    return {str(k): decode(v, depth + 1) for k, v in value.items()}
+
+
+def _decode_tensor(spec) -> torch.Tensor:
+    try:
+        dtype, shape = _DTYPES[spec["dtype"]], [int(n) for n in spec["shape"]]
+        data = base64.b64decode(spec["data"], validate=True)
+        flat = torch.frombuffer(bytearray(data), dtype=dtype) if data else torch.empty(0, dtype=dtype)
+        return flat.reshape(shape).clone()
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise ProtocolError(f"malformed tensor: {exc}") from None
+
+
+def send(sock: socket.socket, message: dict) -> None:
+    payload = json.dumps(message, allow_nan=True).encode()
+    sock.sendall(_HEADER.pack(len(payload)) + payload)
+
+
+def receive(sock: socket.socket) -> dict:
+    """The next message; EOFError when the other side has gone."""
+    (size,) = _HEADER.unpack(_read(sock, _HEADER.size))
+    if size > MAX_MESSAGE:
+        raise ProtocolError(f"message of {size} bytes is over the {MAX_MESSAGE}-byte limit")
+    try:
+        message = json.loads(_read(sock, size))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError(f"not JSON: {exc}") from None
+    if type(message) is not dict:
+        raise ProtocolError("a message must be a JSON object")
+    return message
+
+
+def _read(sock: socket.socket, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = sock.recv(min(left, 2**20))
+        if not chunk:
+            raise EOFError("the other side closed the connection")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)

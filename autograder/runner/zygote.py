@@ -1,0 +1,94 @@
+"""The warm worker: imports torch and transformers and loads the models once, then forks confined children.
+
+Started by the grader as `python -m autograder.runner.zygote FD SPEC` with one end of a socket pair as FD.
+A fork is a copy-on-write snapshot of a process that holds no secret: the zygote never sees an expected
+value or a hidden test, so neither can a child. It is a child subreaper, so processes a student's code
+leaves behind are re-parented here and killed when their child is finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import sys
+
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def warm_up(spec: str) -> None:
+    import torch
+
+    # One thread per child: children run side by side (--jobs), and a fork never inherits a busy pool.
+    torch.set_num_threads(1)
+    from autograder.models import ROLES, load_pair
+    from autograder.runner import guards
+
+    os.environ["AUTOGRADER_MODELS"] = spec
+    for role in ROLES:
+        load_pair(role, default="offline")
+    guards.install()
+
+
+def spawn(control: socket.socket, limits: dict) -> int:
+    from autograder.runner import child
+
+    mine, theirs = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            control.close()
+            mine.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            child.main(theirs, child.Limits(**limits))
+        except BaseException:
+            code = 1
+        finally:
+            os._exit(code)
+    theirs.close()
+    socket.send_fds(control, [str(pid).encode()], [mine.fileno()])
+    mine.close()
+    return pid
+
+
+def kill(pid: int, active: set[int]) -> None:
+    """End a child, its process group, and any re-parented leftovers that belong to no active child."""
+    import psutil
+
+    for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            target()
+    for proc in psutil.Process().children():
+        if proc.pid not in active:
+            with contextlib.suppress(psutil.Error):
+                proc.kill()
+
+
+def main() -> None:
+    from autograder.runner import protocol
+
+    control = socket.socket(fileno=int(sys.argv[1]))
+    warm_up(sys.argv[2])
+    ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    active: set[int] = set()
+    protocol.send(control, {"event": "ready"})
+    while True:
+        try:
+            request = protocol.receive(control)
+        except (EOFError, OSError):
+            break
+        if request["op"] == "spawn":
+            active.add(spawn(control, request["limits"]))
+        elif request["op"] == "kill":
+            active.discard(request["pid"])
+            kill(request["pid"], active)
+    for pid in list(active):
+        kill(pid, set())
+
+
+if __name__ == "__main__":
+    main()

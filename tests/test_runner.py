@@ -1,0 +1,156 @@
+"""The untrusted child: confinement, crash recovery, behavioural guards and the plain-data protocol."""
+
+import os
+import textwrap
+
+import pytest
+import torch
+
+from autograder.runner import protocol
+from autograder.runner.child import Limits
+from autograder.runner.pool import StudentFailure, StudentProcess, Zygote, model, tokenizer
+
+CELLS = [
+    "import torch\nfrom autograder.models import load_pair\ntok, lm = load_pair('decoder')",
+    """
+    def softmax(x, dim=-1):
+        e = torch.exp(x - x.max(dim=dim, keepdim=True).values)
+        return e / e.sum(dim=dim, keepdim=True)
+    """,
+    "_saved = torch.softmax\ndef aliased(x, dim=-1):\n    return _saved(x, dim)",
+    "def through_c(x, dim=-1):\n    return torch._C._VariableFunctions.softmax(x, dim)",
+    "def through_aten(x, dim=-1):\n    return torch.ops.aten._softmax(x, dim, False)",
+    "def uses_generate(m, ids):\n    return m.generate(ids, max_new_tokens=2).tolist()",
+    "while True:\n    try:\n        pass\n    except BaseException:\n        pass",
+    "import os\nos._exit(3)",
+    "raise ValueError('a student bug')",
+    """
+    def crash():
+        import os
+        os._exit(1)
+
+    def spin():
+        while True:
+            pass
+
+    def always_equal():
+        class Equal:
+            def __eq__(self, other):
+                return True
+        return Equal()
+
+    def fork_bomb():
+        import os
+        for _ in range(64):
+            os.fork()
+        return 1
+
+    def identity(*args):
+        return args
+
+    def count_ids(tok, text):
+        return tok(text)['input_ids']
+
+    def whoami():
+        import os
+        return [os.getuid(), os.getcwd()]
+
+    def connect():
+        import socket
+        socket.create_connection(('127.0.0.1', 9))
+    """,
+    "print('x' * 10_000_000)",
+]
+
+
+@pytest.fixture(scope="module")
+def zygote():
+    with Zygote("offline", Limits(cell_timeout=2, call_timeout=2)) as warm:
+        yield warm
+
+
+@pytest.fixture(scope="module")
+def child(zygote):
+    process = StudentProcess(zygote, [textwrap.dedent(cell) for cell in CELLS])
+    process.start()
+    yield process
+    process.close()
+
+
+def test_cells_that_fail_are_recorded_and_skipped(child):
+    assert "did not finish" in child.reports[6].error  # an endless loop that swallows the alarm
+    assert "ended the process" in child.reports[7].error  # os._exit at top level
+    assert child.reports[8].error.startswith("ValueError: a student bug (cell 8")
+    assert child.reports[9].error is None  # later cells still ran
+    assert 7 in child.fatal and child.fatal <= {6, 7}  # 6 only if the alarm was swallowed
+    assert len(child.reports[10].output) < 30_000  # huge output is capped
+
+
+def test_call_returns_plain_data(child):
+    logits = torch.randn(2, 5)
+    assert torch.allclose(child.call("softmax", logits), torch.softmax(logits, -1))
+    assert child.call("identity", (1, "a"), [2.5], {"k": None}) == ((1, "a"), [2.5], {"k": None})
+    assert child.call("count_ids", tokenizer("decoder"), "Love") == [18565]
+
+
+@pytest.mark.parametrize("function", ["aliased", "through_c", "through_aten"])
+def test_builtin_softmax_is_caught_however_reached(child, function):
+    with pytest.raises(StudentFailure, match="by hand") as caught:
+        child.call(function, torch.randn(3), forbid=("softmax",))
+    assert caught.value.kind == "forbidden"
+
+
+def test_softmax_guard_is_off_outside_forbidding_calls(child):
+    assert child.call("aliased", torch.zeros(2)).tolist() == [0.5, 0.5]
+
+
+def test_generate_is_forbidden_when_asked(child):
+    with pytest.raises(StudentFailure, match="generate"):
+        child.call("uses_generate", model("decoder"), torch.tensor([[1, 2]]), forbid=("generate",))
+
+
+@pytest.mark.parametrize("function, kind", [("crash", "crash"), ("spin", "timeout"),
+                                            ("always_equal", "type"), ("missing", "missing")])
+def test_bad_calls_fail_cleanly_and_the_child_recovers(child, function, kind):
+    with pytest.raises(StudentFailure) as caught:
+        child.call(function)
+    assert caught.value.kind == kind
+    assert child.call("identity", 1) == (1,)
+
+
+def test_fork_bomb_is_contained(child):
+    with pytest.raises(StudentFailure):
+        child.call("fork_bomb")
+    assert child.call("identity", 2) == (2,)  # a forked copy never answers in the child's name
+
+
+def test_no_network(child):
+    with pytest.raises(StudentFailure, match="network access is disabled"):
+        child.call("connect")
+
+
+def test_child_runs_unprivileged_in_its_own_empty_folder(child):
+    uid, cwd = child.call("whoami")
+    assert cwd != os.getcwd() and os.path.basename(cwd).startswith("autograder-child-")
+    if os.getuid() == 0:
+        assert uid == 65534
+
+
+@pytest.mark.parametrize("message", [b"\x00\x00\x00\x02[]", b"\x00\x00\x00\x05nope!"])
+def test_protocol_rejects_malformed_messages(message):
+    import socket
+
+    a, b = socket.socketpair()
+    a.sendall(message)
+    with pytest.raises(protocol.ProtocolError):
+        protocol.receive(b)
+
+
+def test_protocol_decodes_only_plain_data():
+    encoded = protocol.encode({"t": torch.arange(6).reshape(2, 3), "x": (1.5, [True, None])})
+    decoded = protocol.decode(encoded)
+    assert torch.equal(decoded["t"], torch.arange(6).reshape(2, 3)) and decoded["x"] == (1.5, [True, None])
+    with pytest.raises(protocol.ProtocolError):
+        protocol.decode({"$tensor": {"dtype": "object", "shape": [1], "data": ""}})
+    with pytest.raises(TypeError, match="object of type"):
+        protocol.encode(object())
