@@ -27,6 +27,13 @@ def _models_option(parser: argparse.ArgumentParser) -> None:
                         help="model set: offline (default), hub, or a TOML file; also $AUTOGRADER_MODELS")
 
 
+def _shard(text: str) -> tuple[int, int]:
+    k, _, n = text.partition("/")
+    if not (k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise argparse.ArgumentTypeError(f"expected K/N with 1 <= K <= N, got {text!r}")
+    return int(k), int(n)
+
+
 def _lab_and_models(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lab", default=LAB_ID, help=f"lab id (default: {LAB_ID})")
     _models_option(parser)
@@ -51,10 +58,21 @@ def build_parser() -> argparse.ArgumentParser:
     grade_all.add_argument("--jobs", type=int, default=1, help="students graded in parallel (default 1)")
     grade_all.add_argument("--resume", action="store_true",
                            help="skip students whose files are unchanged since their last grading")
+    grade_all.add_argument("--shard", type=_shard, metavar="K/N",
+                           help="grade only slice K of N (stable across machines); combine with merge")
+    grade_all.add_argument("--roster", type=Path, metavar="CSV",
+                           help="GitHub Classroom roster: key grades.csv by its identifier")
     _lab_and_models(grade_all)
 
+    merge = sub.add_parser("merge", help="combine the outputs of grade-all --shard runs")
+    merge.add_argument("shards", type=Path, nargs="+", metavar="DIR")
+    merge.add_argument("--out", type=Path, required=True, help="output folder")
+    merge.add_argument("--roster", type=Path, metavar="CSV", help="as for grade-all")
+
     build = sub.add_parser("build", help="generate what students and graders receive")
-    build.add_argument("target", choices=["assignments"])
+    build.add_argument("target", choices=["assignments", *BUILDERS])
+    build.add_argument("--out", type=Path, help="where to write (release and nbgrader: a folder; "
+                                                 "gradescope: a .zip file)")
     build.add_argument("--check", action="store_true",
                        help="write nothing; exit 1 naming the generated files that are out of date")
     build.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
@@ -88,9 +106,22 @@ def cmd_models(args) -> int:
     return 0
 
 
+# target -> module in autograder.build whose build(root, out) writes it and returns the written paths
+BUILDERS = {"release": "release", "nbgrader": "nbgrader", "gradescope": "gradescope"}
+
+
 def cmd_build(args) -> int:
+    import importlib
+
     from autograder.build.assignments import build_assignments
 
+    if args.target in BUILDERS:
+        if args.out is None:
+            raise UsageError(f"build {args.target} needs --out")
+        module = importlib.import_module(f"autograder.build.{BUILDERS[args.target]}")
+        written = module.build(args.root, args.out)
+        print(f"Wrote {args.out} ({len(written)} files)")
+        return 0
     paths = build_assignments(args.root, check=args.check)
     shown = [str(p.relative_to(args.root)) if p.is_relative_to(args.root) else str(p) for p in paths]
     if args.check:
@@ -159,7 +190,8 @@ def cmd_grade_all(args) -> int:
         raise UsageError("--jobs must be at least 1")
     models = _grading_setup(args)
     try:
-        outcomes = batch.grade_all(args.root, args.out, models, jobs=args.jobs, resume=args.resume)
+        outcomes, strangers = batch.grade_all(args.root, args.out, models, jobs=args.jobs,
+                                              resume=args.resume, shard=args.shard, roster=args.roster)
     finally:
         batch.close()
     counts = Counter(status for status, _ in outcomes.values())
@@ -168,10 +200,26 @@ def cmd_grade_all(args) -> int:
     for student, (status, reason) in sorted(outcomes.items()):
         if status == "error":
             print(f"  {student}: {reason}", file=sys.stderr)
+    _report_strangers(strangers)
     return 0
 
 
-COMMANDS = {"models": cmd_models, "grade": cmd_grade, "grade-all": cmd_grade_all, "build": cmd_build}
+def cmd_merge(args) -> int:
+    from autograder.grading import batch
+
+    strangers = batch.merge(args.shards, args.out, args.roster)
+    print(f"Merged {len(args.shards)} shard(s) into {args.out / 'grades.csv'} and {args.out / 'summary.md'}")
+    _report_strangers(strangers)
+    return 0
+
+
+def _report_strangers(strangers: list[str]) -> None:
+    if strangers:
+        print(f"Repositories not on the roster: {', '.join(strangers)}", file=sys.stderr)
+
+
+COMMANDS = {"models": cmd_models, "grade": cmd_grade, "grade-all": cmd_grade_all, "merge": cmd_merge,
+            "build": cmd_build}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
@@ -12,7 +13,10 @@ from pathlib import Path
 from autograder.errors import UsageError
 from autograder.grading import reports
 from autograder.grading.grade import Grade, grade_submission
+from autograder.grading.roster import apply as apply_roster
+from autograder.grading.roster import nbgrader_export, read_roster
 from autograder.grading.submission import Submission, locate
+from autograder.labs.encoders_decoders import LAB_ID
 from autograder.runner.pool import Zygote
 
 _zygote: Zygote | None = None  # one per process: the grader's own, or a --jobs worker's
@@ -61,33 +65,57 @@ def students_under(root: Path) -> dict[str, Path]:
     return students
 
 
+def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
+    """Shard K of N (1-based) by a hash of the student id: the same slices on every machine."""
+    if shard is None:
+        return True
+    k, n = shard
+    return int(hashlib.sha256(student.encode()).hexdigest(), 16) % n == k - 1
+
+
 def _grade_student(student: str, folder: Path, out: Path, models: str, resume: bool) -> tuple[str, str]:
-    """(status, reason) after grading one student into `out/<student>/`; runs in a worker with --jobs."""
+    """(status, reason) after grading one student into `out/<student>/`; runs in a worker with --jobs.
+    The outcome is also kept in `out/<student>/grading.json`, from which class reports are made."""
     target = out / student
+    stamp = target / "grading.json"
     try:
         submission = locate(folder)
     except UsageError as exc:
-        return "missing", str(exc)
-    stamp = target / "grading.json"
-    key = fingerprint(submission, models)
-    if resume and (target / "results.json").is_file() and stamp.is_file() and \
-            json.loads(stamp.read_text()).get("fingerprint") == key:
-        return "graded", "unchanged since the last run"
+        status, reason, key = "missing", str(exc), ""
+    else:
+        key = fingerprint(submission, models)
+        if resume and (target / "results.json").is_file() and _stamp(stamp).get("fingerprint") == key:
+            return _stamp(stamp)["status"], _stamp(stamp)["reason"]
+        try:
+            grade_one(student, submission, target, models)
+            status, reason = "graded", ""
+        except Exception as exc:  # one student's fault must never stop the batch
+            status, reason = "error", f"{type(exc).__name__}: {exc}"
+    reports.write_atomic(stamp, json.dumps({"fingerprint": key, "models": models, "status": status,
+                                            "reason": reason}) + "\n")
+    return status, reason
+
+
+def _stamp(path: Path) -> dict:
     try:
-        grade_one(student, submission, target, models)
-    except Exception as exc:  # one student's fault must never stop the batch
-        return "error", f"{type(exc).__name__}: {exc}"
-    reports.write_atomic(stamp, json.dumps({"fingerprint": key, "models": models}) + "\n")
-    return "graded", ""
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
 
 
-def grade_all(root: Path, out: Path, models: str, jobs: int = 1, resume: bool = False) -> dict[str, tuple]:
-    """Grade every student under `root`; returns student -> (status, reason). Reports are always written,
-    also when interrupted (then for the students finished so far)."""
+def grade_all(root: Path, out: Path, models: str, jobs: int = 1, resume: bool = False,
+              shard: tuple[int, int] | None = None, roster: Path | None = None):
+    """Grade every student under `root` (or shard K of N of them). Returns student -> (status, reason), and
+    the folders that belong to nobody on the roster. Class reports are always written, also when
+    interrupted (then for the students finished so far)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    students = students_under(root)
+    entries = read_roster(roster) if roster else None
+    students = {s: f for s, f in students_under(root).items() if in_shard(s, shard)}
     writable_folder(out)
+    if shard:
+        reports.write_atomic(out / "shard.json", json.dumps({"shard": shard[0], "of": shard[1],
+                                                             "students": sorted(students)}) + "\n")
     outcomes: dict[str, tuple] = {}
     columns = (TextColumn("Grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                TimeRemainingColumn())
@@ -100,8 +128,8 @@ def grade_all(root: Path, out: Path, models: str, jobs: int = 1, resume: bool = 
                 elapsed = progress.tasks[0].elapsed or 1e-9
                 progress.update(task, advance=1, rate=f"{len(outcomes) / elapsed:.2f} students/s")
     finally:
-        write_class_reports(out, outcomes)
-    return outcomes
+        strangers = write_class_reports(out, sorted(outcomes), entries)
+    return outcomes, strangers
 
 
 def _run(students: dict[str, Path], out: Path, models: str, jobs: int, resume: bool):
@@ -115,21 +143,63 @@ def _run(students: dict[str, Path], out: Path, models: str, jobs: int, resume: b
             yield futures[future], future.result()
 
 
-def write_class_reports(out: Path, outcomes: dict[str, tuple]) -> None:
+def write_class_reports(out: Path, students: list[str], entries: list | None = None) -> list[str]:
+    """grades.csv, summary.md and scores.png from the students' folders under `out`; with a roster, also
+    grades-nbgrader.csv. Returns the folders that belong to nobody on the roster."""
     rows, results, problems = [], {}, {}
-    for student, (status, reason) in outcomes.items():
+    for student in students:
+        stamp = _stamp(out / student / "grading.json")
+        status, reason = stamp.get("status", "error"), stamp.get("reason", "no grading record")
         data = None
         if status == "graded":
             data = json.loads((out / student / "results.json").read_text())
             results[student] = data
         else:
             problems[student] = f"{status}: {reason}"
-        rows.append(reports.grade_row(student, data, status if not reason or status == "graded"
-                                      else f"{status}: {reason}"))
+        rows.append(reports.grade_row(student, data, status if status == "graded" else f"{status}: {reason}"))
+    strangers = []
+    if entries is not None:
+        rows, strangers = apply_roster(rows, entries)
+        problems.update({s: "not on the roster" for s in strangers})
+        names = {e.identifier: e.name for e in entries}
+        maximum = max((r["max_score"] for r in results.values()), default=0)
+        reports.write_atomic(out / "grades-nbgrader.csv", nbgrader_export(rows, LAB_ID, maximum, names))
     reports.write_atomic(out / "grades.csv", reports.grades_csv(rows))
     reports.write_atomic(out / "summary.md", reports.summary_md(results, problems))
     if results:
         reports.score_plot(results, out / "scores.png")
+    return strangers
+
+
+def merge(shards: list[Path], out: Path, roster: Path | None = None) -> list[str]:
+    """Combine the outputs of `grade-all --shard K/N` runs into one set of class reports in `out`.
+    Refuses shards of different N, a missing or repeated K, and students graded in two shards."""
+    entries = read_roster(roster) if roster else None
+    seen: dict[int, Path] = {}
+    students: dict[str, Path] = {}
+    total = None
+    for folder in shards:
+        info = _stamp(folder / "shard.json")
+        if not info:
+            raise UsageError(f"{folder} is not the output of grade-all --shard (no shard.json)")
+        if total not in (None, info["of"]):
+            raise UsageError(f"{folder} is shard {info['shard']}/{info['of']}, the others are of {total}")
+        total = info["of"]
+        if info["shard"] in seen:
+            raise UsageError(f"shard {info['shard']}/{total} given twice: {seen[info['shard']]} and {folder}")
+        seen[info["shard"]] = folder
+        for student in info["students"]:
+            if student in students:
+                raise UsageError(f"{student} was graded in both {students[student]} and {folder}")
+            students[student] = folder
+    missing = sorted(set(range(1, total + 1)) - set(seen))
+    if missing:
+        raise UsageError(f"shard(s) {', '.join(f'{k}/{total}' for k in missing)} missing from the merge")
+    writable_folder(out)
+    for student, folder in students.items():
+        if (folder / student).resolve() != (out / student).resolve():
+            shutil.copytree(folder / student, out / student, dirs_exist_ok=True)
+    return write_class_reports(out, sorted(students), entries)
 
 
 def close() -> None:

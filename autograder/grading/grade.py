@@ -25,11 +25,11 @@ class PartOutcome:
 
     @property
     def score(self) -> float:
-        return sum(t.points for t in self.tests if t.passed)
+        return float(sum(t.points for t in self.tests if t.passed))
 
     @property
     def max_score(self) -> float:
-        return sum(t.points for t in self.tests)
+        return float(sum(t.points for t in self.tests))
 
 
 @dataclass
@@ -40,11 +40,11 @@ class Grade:
 
     @property
     def score(self) -> float:
-        return sum(p.score for p in self.parts)
+        return float(sum(p.score for p in self.parts))
 
     @property
     def max_score(self) -> float:
-        return sum(p.max_score for p in self.parts)
+        return float(sum(p.max_score for p in self.parts))
 
 
 def grade_submission(student: str, submission: Submission, zygote: Zygote, models: str) -> Grade:

@@ -35,7 +35,7 @@ def results_json(grade: Grade) -> dict:
             tests.append({"name": f"Q{test.number} {test.name}", "number": test.number,
                           "score": test.points if test.passed else 0.0, "max_score": test.points,
                           "status": "passed" if test.passed else "failed",
-                          "output": test.message, "visibility": "visible"})
+                          "output": test.message, "visibility": "visible", "test_id": test.test_id})
     return {"score": grade.score, "max_score": grade.max_score, "execution_time": round(grade.seconds, 2),
             "output": _overview(grade), "visibility": "visible", "stdout_visibility": "hidden",
             "tests": tests}
@@ -88,9 +88,8 @@ def write_student(folder: Path, grade: Grade) -> None:
 
 def grade_row(student: str, results: dict | None, status: str) -> dict:
     """One grades.csv row from a results.json (None for a student with no gradable submission)."""
-    row = {"student_id": student, "status": status, "total": "", "max_score": ""}
-    for part in PARTS:
-        row[f"part{part.number}"] = ""
+    row = dict.fromkeys(GRADE_COLUMNS, "")
+    row.update(student_id=student, status=status)
     if results is not None:
         for test in results["tests"]:
             key = f"part{test['number'].split('.')[0]}"
@@ -100,8 +99,10 @@ def grade_row(student: str, results: dict | None, status: str) -> dict:
 
 
 def grades_csv(rows: list[dict]) -> str:
+    """Sorted by student, columns as GRADE_COLUMNS (after student_id, a roster adds github_username)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, GRADE_COLUMNS, lineterminator="\n")
+    columns = list(rows[0]) if rows else GRADE_COLUMNS
+    writer = csv.DictWriter(out, columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows(sorted(rows, key=lambda r: r["student_id"]))
     return out.getvalue()

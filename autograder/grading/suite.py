@@ -43,6 +43,7 @@ class TestResult:
     passed: bool
     message: str = ""
     fault: str = ""  # a grader-side error, for the instructor's log only
+    test_id: str = ""  # the hidden test's function name (results.json "test_id"; the nbgrader bridge uses it)
 
 
 class _Plugin:
@@ -75,7 +76,7 @@ class _Plugin:
         marker = item.get_closest_marker("points")
         doc = (item.function.__doc__ or item.name).strip().splitlines()[0]
         number = f"{self.part_number}.{len(self.results) + 1}"
-        result = TestResult(doc, number, float(marker.args[0]) if marker else 0.0, passed)
+        result = TestResult(doc, number, float(marker.args[0]) if marker else 0.0, passed, test_id=item.name)
         if not passed and call.excinfo is not None:
             error = call.excinfo.value
             if isinstance(error, (CheckFailed, StudentFailure)):
