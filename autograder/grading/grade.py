@@ -8,7 +8,7 @@ from pathlib import Path
 
 from autograder.grading.notebook import NotebookError, code_cells
 from autograder.grading.submission import Submission
-from autograder.grading.suite import TestResult, run_suite
+from autograder.grading.suite import PartRun, TestResult, run_suites
 from autograder.labs.encoders_decoders import LAB_ID, PARTS, Part
 from autograder.runner.pool import CellReport, StudentProcess, Zygote
 
@@ -50,30 +50,34 @@ class Grade:
 def grade_submission(student: str, submission: Submission, zygote: Zygote, models: str) -> Grade:
     """Grade every autograded part; a missing or unreadable part scores 0 with a message saying why."""
     start = time.monotonic()
-    outcomes = []
-    for part in PARTS:
-        file = submission.files.get(part.stem)
-        outcome = PartOutcome(part, file, submission.notes.get(part.stem, ""))
-        suite = SUITES / f"test_{part.stem}.py"
-        if suite.is_file():
-            _grade_part(outcome, suite, zygote, models)
-        outcomes.append(outcome)
+    outcomes = [PartOutcome(part, submission.files.get(part.stem), submission.notes.get(part.stem, ""))
+                for part in PARTS]
+    started: list[tuple[PartOutcome, Path, PartRun]] = []
+    try:
+        for outcome in outcomes:
+            suite = SUITES / f"test_{outcome.part.stem}.py"
+            if suite.is_file():
+                started.append((outcome, suite, _start_part(outcome, zygote)))
+        run_suites({suite: run for _, suite, run in started}, models)
+    finally:
+        for _, _, run in started:
+            if run.student is not None:
+                run.student.close()
+    for outcome, _, run in started:
+        outcome.tests = run.results
     return Grade(student, outcomes, time.monotonic() - start)
 
 
-def _grade_part(outcome: PartOutcome, suite: Path, zygote: Zygote, models: str) -> None:
-    process = None
+def _start_part(outcome: PartOutcome, zygote: Zygote) -> PartRun:
+    """Run the part's notebook in a child (cell reports go to `outcome`), ready for its suite."""
     missing = outcome.note or f"{outcome.part.stem}.ipynb not found in the submission"
-    if outcome.file is not None:
-        try:
-            process = StudentProcess(zygote, code_cells(outcome.file))
-            process.start()
-            outcome.cells = [process.reports[i] for i in sorted(process.reports)]
-        except NotebookError as exc:
-            outcome.note = missing = str(exc)
-            process = None
+    if outcome.file is None:
+        return PartRun(outcome.part.number, None, missing)
     try:
-        outcome.tests = run_suite(suite, outcome.part.number, process, missing, models)
-    finally:
-        if process is not None:
-            process.close()
+        process = StudentProcess(zygote, code_cells(outcome.file))
+    except NotebookError as exc:
+        outcome.note = str(exc)
+        return PartRun(outcome.part.number, None, str(exc))
+    process.start()
+    outcome.cells = [process.reports[i] for i in sorted(process.reports)]
+    return PartRun(outcome.part.number, process)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -46,16 +46,26 @@ class TestResult:
     test_id: str = ""  # the hidden test's function name (results.json "test_id"; the nbgrader bridge uses it)
 
 
+@dataclass
+class PartRun:
+    """What one part's suite runs against: the student's child process, or why there is none."""
+
+    number: int
+    student: StudentProcess | None
+    missing: str = ""
+    results: list[TestResult] = field(default_factory=list)
+
+
 class _Plugin:
-    def __init__(self, part_number: int, student: StudentProcess | None, missing: str, models: str):
-        self.part_number, self._student, self.missing, self.models = part_number, student, missing, models
-        self.results: list[TestResult] = []
+    def __init__(self, runs: dict[str, PartRun], models: str):
+        self.runs, self.models = runs, models  # runs keyed by suite file stem, e.g. "test_part3_softmax"
 
     @pytest.fixture
-    def student(self):
-        if self._student is None:
-            raise StudentFailure("missing", self.missing)
-        return self._student
+    def student(self, request):
+        run = self.runs[request.node.path.stem]
+        if run.student is None:
+            raise StudentFailure("missing", run.missing)
+        return run.student
 
     @pytest.fixture
     def reference(self):
@@ -70,12 +80,14 @@ class _Plugin:
     def pytest_runtest_makereport(self, item, call):
         report = (yield).get_result()
         if report.when == "call" or (report.when == "setup" and report.failed):
-            self.results.append(self._result(item, call, report.passed))
+            run = self.runs[item.path.stem]
+            run.results.append(self._result(item, call, report.passed, run))
 
-    def _result(self, item, call, passed: bool) -> TestResult:
+    @staticmethod
+    def _result(item, call, passed: bool, run: PartRun) -> TestResult:
         marker = item.get_closest_marker("points")
         doc = (item.function.__doc__ or item.name).strip().splitlines()[0]
-        number = f"{self.part_number}.{len(self.results) + 1}"
+        number = f"{run.number}.{len(run.results) + 1}"
         result = TestResult(doc, number, float(marker.args[0]) if marker else 0.0, passed, test_id=item.name)
         if not passed and call.excinfo is not None:
             error = call.excinfo.value
@@ -87,18 +99,24 @@ class _Plugin:
         return result
 
 
-def run_suite(suite: Path, part_number: int, student: StudentProcess | None, missing: str,
-              models: str) -> list[TestResult]:
-    """Every test of `suite` (a hidden test file) against `student`, in file order."""
-    plugin = _Plugin(part_number, student, missing, models)
-    args = [str(suite), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
-            "-p", "no:randomly", "--import-mode=importlib", "--rootdir", str(suite.parent),
-            "--confcutdir", str(suite.parent), "-o", "addopts=", "-o", "python_files=*.py", "-s"]
+def run_suites(runs: dict[Path, PartRun], models: str) -> None:
+    """Every test of each hidden suite file against its part's student, in file order, in ONE pytest
+    session (a session costs far more than a test); results land in each PartRun."""
+    if not runs:
+        return
+    folder = next(iter(runs)).parent
+    plugin = _Plugin({suite.stem: run for suite, run in runs.items()}, models)
+    # Plugins off: no cache or terminal output, and no unraisable/thread-exception hooks, whose forced
+    # gc.collect() passes cost seconds per run once torch and transformers are loaded.
+    args = [*map(str, runs), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
+            "-p", "no:randomly", "-p", "no:unraisableexception", "-p", "no:threadexception",
+            "--import-mode=importlib", "--rootdir", str(folder), "--confcutdir", str(folder),
+            "-o", "addopts=", "-o", "python_files=*.py", "-s"]
     with contextlib.redirect_stdout(io.StringIO()):
         code = pytest.main(args, plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        raise RuntimeError(f"hidden suite {suite.name} did not run (pytest exit code {code})")
-    for result in plugin.results:
-        if result.fault:
-            print(f"autograder: grader fault in {result.fault}", file=sys.stderr)
-    return plugin.results
+        raise RuntimeError(f"the hidden suites in {folder} did not run (pytest exit code {code})")
+    for run in runs.values():
+        for result in run.results:
+            if result.fault:
+                print(f"autograder: grader fault in {result.fault}", file=sys.stderr)

@@ -31,7 +31,7 @@ class Limits:
     cell_timeout: float = 60.0  # seconds per notebook cell
     call_timeout: float = 60.0  # seconds per graded call
     memory_mb: int = 3072  # address space on top of what the warm process already maps
-    max_processes: int = 16  # processes the child may add (a fork bomb stops here)
+    max_processes: int = 64  # processes and threads the child may add (a fork bomb stops here)
     max_file_mb: int = 64  # largest file the child may write
     max_output: int = 20_000  # characters of printed output kept per cell
 
@@ -70,7 +70,7 @@ def confine(limits: Limits) -> str:
     os.chdir(workdir)
     _block_network(as_root)
     vm_now = _vm_size()
-    processes = _user_process_count(NOBODY if as_root else os.getuid())
+    processes = _user_task_count(NOBODY if as_root else os.getuid())
     for limit, value in ((resource.RLIMIT_AS, vm_now + limits.memory_mb * 2**20),
                          (resource.RLIMIT_NPROC, processes + limits.max_processes),
                          (resource.RLIMIT_FSIZE, limits.max_file_mb * 2**20),
@@ -113,13 +113,15 @@ def _vm_size() -> int:
     return 0
 
 
-def _user_process_count(uid: int) -> int:
+def _user_task_count(uid: int) -> int:
+    """Processes and threads of `uid`: RLIMIT_NPROC counts both, across the whole machine."""
     count = 0
     for entry in os.listdir("/proc"):
         if entry.isdigit():
-            with contextlib.suppress(OSError):
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    count += 1
+            with contextlib.suppress(OSError, ValueError), open(f"/proc/{entry}/status") as status:
+                fields = dict(line.split(":", 1) for line in status if ":" in line)
+                if int(fields["Uid"].split()[0]) == uid:
+                    count += int(fields["Threads"])
     return count
 
 

@@ -47,7 +47,9 @@ class Zygote:
     def __init__(self, spec: str, limits: Limits | None = None):
         self.limits = limits or Limits()
         self.control, theirs = socket.socketpair()
-        env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1")}
+        # No thread pools in tokenizers: children are forked, and threads count against their process limit.
+        env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"),
+               "TOKENIZERS_PARALLELISM": "false"}
         self.process = subprocess.Popen([sys.executable, "-m", "autograder.runner.zygote",
                                          str(theirs.fileno()), spec], pass_fds=[theirs.fileno()], env=env)
         theirs.close()
