@@ -137,3 +137,14 @@ def test_real_models_match_lab_spec(hub_pair):
     assert tokenizer.decode(out[0, ids.shape[1]:]) == (
         " get to the point where we can make a difference in the lives of the people of the United"
         " States of America.\n")
+
+
+@pytest.mark.parametrize("role", ["encoder", "encoder_alt"])
+def test_kit_classifiers_tell_texts_apart(role):
+    # A classifier that says 50/50 to everything cannot catch swapped labels in Part 3.
+    tokenizer, model = load_pair(role, spec="offline")
+    texts = [SENTENCE, "This movie was terrible and boring.", "What a wonderful day!"]
+    with torch.no_grad():
+        positive = [torch.softmax(model(**tokenizer(t, return_tensors="pt")).logits[0], -1)[1] for t in texts]
+    assert all(abs(p - 0.5) > 0.03 for p in positive)
+    assert max(positive) - min(positive) > 0.03

@@ -17,9 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 VENDOR = Path(__file__).parent / "vendor"
-RECIPE_VERSION = 1  # bump whenever a recipe below changes, so cached kits are rebuilt
+RECIPE_VERSION = 2  # bump whenever a recipe below changes, so cached kits are rebuilt
 GPT2_EOS = 50256
 LABELS = {0: "NEGATIVE", 1: "POSITIVE"}
+# At the default init (0.02) a tiny classifier says 50/50 to every text, so swapped labels would go unseen;
+# 0.2 gives probabilities that differ between texts without saturating at 0 or 100 %.
+CLASSIFIER_INIT = 0.2
 
 # Prompts tried, in order, for the eos-prone decoder; the first whose greedy continuation ends with eos
 # within EOS_STEPS tokens becomes the kit's documented `eos_prompt`.
@@ -46,7 +49,7 @@ def _encoder(seed: int):
 
     config = DistilBertConfig(vocab_size=30522, dim=32, n_layers=2, n_heads=2, hidden_dim=64,
                               max_position_embeddings=128, id2label=LABELS,
-                              label2id={v: k for k, v in LABELS.items()})
+                              label2id={v: k for k, v in LABELS.items()}, initializer_range=CLASSIFIER_INIT)
     model = _seeded(seed, DistilBertForSequenceClassification, config)
     return model, _bert_tokenizer(DistilBertTokenizerFast)
 
@@ -56,7 +59,7 @@ def _encoder_alt(seed: int):
 
     config = BertConfig(vocab_size=30522, hidden_size=24, num_hidden_layers=3, num_attention_heads=2,
                         intermediate_size=48, max_position_embeddings=128, id2label=LABELS,
-                        label2id={v: k for k, v in LABELS.items()})
+                        label2id={v: k for k, v in LABELS.items()}, initializer_range=CLASSIFIER_INIT)
     return _seeded(seed, BertForSequenceClassification, config), _bert_tokenizer(BertTokenizerFast)
 
 
