@@ -74,7 +74,7 @@ for position, (token, guess) in enumerate(zip(tokens, guesses, strict=True)):
 # | softmax gives | probabilities of classes | probabilities of next tokens |
 # | to get an answer | one forward pass | one forward pass per generated token |
 
-# %% [markdown] nbgrader={"grade": true, "grade_id": "r1", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": true}
+# %% [markdown] nbgrader={"grade": false, "grade_id": "r1", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": true}
 # ### R1 (5 points): what do the two kinds of models output?
 #
 # In your own words, describe the main differences between models like BERT and models like GPT **with
@@ -117,7 +117,7 @@ for position, (token, guess) in enumerate(zip(tokens, guesses, strict=True)):
 # %% [markdown]
 # YOUR ANSWER HERE
 
-# %% [markdown] nbgrader={"grade": true, "grade_id": "r2", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": true}
+# %% [markdown] nbgrader={"grade": false, "grade_id": "r2", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": true}
 # ### R2 (5 points): which one when?
 #
 # Give advantages and disadvantages of the two approaches (encoders vs decoders), and for each, an example

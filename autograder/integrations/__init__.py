@@ -1,0 +1,1 @@
+"""Bridges to other grading platforms (nbgrader); each reuses the standalone grader's hidden suites."""

@@ -1,0 +1,216 @@
+"""The nbgrader side of the lab: what its hidden-test cells call, and an Execute that survives dead kernels.
+
+``hidden_test(part_stem, test_id)`` runs in the student's kernel during ``nbgrader autograde``. It does not
+compare anything in that kernel, where the student's code has already run (a patched ``torch.allclose``,
+objects whose ``__eq__`` is always true...). The first call for a part grades that part's notebook file
+in the kernel's working folder (nbgrader runs the kernel in ``autograded/<student>/<lab>/``, next to the
+notebook it is executing) with the standalone grader, ``python -I -m autograder grade FILE``, in a fresh
+process with a scrubbed environment, and keeps its ``results.json`` for the kernel's life. Each call then
+reports one test, found by its function name (``results.json`` ``tests[].test_id``): it prints
+``✓ <name> (<points> / <points> points)``, or raises ``AssertionError("<name>: <message> ...")`` whose
+traceback holds nothing but the cell's own two lines. So nbgrader scores each test as the standalone
+grader does, and its feedback shows names, points and messages, never the hidden suite or expected values.
+
+Known limit: the student's code runs earlier in the same kernel, so it could replace this module's
+functions or change the environment the grader starts with; ``autograder grade-all`` on the submitted
+folders, which never runs student code next to the tests, is the authoritative grade.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+# stderr that transformers, torch, tokenizers and huggingface_hub print on their own (nbgrader's IgnorePattern
+# drops a stderr output that matches, so that a warning does not zero a test cell).
+TRANSFORMERS_STDERR = (
+    r"(?i)(warnings?\.warn|\w*Warning: |^\s*warn\(|Setting `pad_token_id`|Some weights of |were not "
+    r"initialized|newly initialized|You should probably TRAIN|generation flags are not valid|"
+    r"attention mask|`torch_dtype` is deprecated|is deprecated|huggingface/tokenizers|TOKENIZERS_PARALLELISM|"
+    r"Xet Storage|unauthenticated requests|Loading checkpoint|Loading weights|transformers)"
+)
+
+GRADE_TIMEOUT = 1700  # seconds for grading one part; below the nbgrader hidden-cell timeout (1800)
+_PASS_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "HF_HOME", "HF_HUB_CACHE",
+                 "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME", "AUTOGRADER_KIT_DIR", "OMP_NUM_THREADS")
+_BRIDGE_FLAG = "AUTOGRADER_NBGRADER_BRIDGE"
+
+_results: dict[str, dict[str, dict] | str] = {}  # part stem -> test_id -> test, or why grading failed
+
+
+def _part_number(part_stem: str) -> int:
+    from autograder.labs.encoders_decoders import PARTS
+
+    for part in PARTS:
+        if part.stem == part_stem:
+            return part.number
+    raise AssertionError(f"{part_stem} is not a part of this lab") from None
+
+
+def grader_environment() -> dict[str, str]:
+    """The environment of the grading process: a few variables from this one, never PYTHON* ones."""
+    env = {key: os.environ[key] for key in _PASS_THROUGH if key in os.environ}
+    env.setdefault("PATH", os.defpath)
+    env.update(AUTOGRADER_MODELS=os.environ.get("AUTOGRADER_MODELS") or "offline", HF_HUB_OFFLINE="1",
+               HF_HUB_DISABLE_PROGRESS_BARS="1", TRANSFORMERS_VERBOSITY="error",
+               **{_BRIDGE_FLAG: "1"})
+    return env
+
+
+def grade_part(part_stem: str, folder: Path | None = None) -> dict[str, dict] | str:
+    """Grade ``<folder>/<part_stem>.ipynb`` (default: the working folder) with the standalone grader:
+    test_id -> its results.json test, or a message saying why grading failed."""
+    number = _part_number(part_stem)
+    notebook = (folder or Path.cwd()) / f"{part_stem}.ipynb"
+    if not notebook.is_file():
+        return f"the notebook {notebook.name} was not found next to the kernel ({notebook.parent})"
+    with tempfile.TemporaryDirectory(prefix="autograder-nbgrader-") as tmp:
+        work = Path(tmp)
+        (work / "submission").mkdir()
+        copy = work / "submission" / notebook.name
+        shutil.copyfile(notebook, copy)  # a frozen copy: the kernel cannot change what is graded
+        command = [sys.executable, "-I", "-m", "autograder", "grade", str(copy), "--out", str(work / "out")]
+        try:
+            done = subprocess.run(command, cwd=work, env=grader_environment(), stdin=subprocess.DEVNULL,
+                                  capture_output=True, timeout=GRADE_TIMEOUT, check=False)
+        except subprocess.TimeoutExpired:
+            return f"grading {notebook.name} took longer than {GRADE_TIMEOUT} s"
+        results_file = work / "out" / "results.json"
+        if done.returncode != 0 or not results_file.is_file():
+            last = (done.stderr.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
+            return f"the grader could not grade {notebook.name} (exit code {done.returncode}: {last[:300]})"
+        results = json.loads(results_file.read_text(encoding="utf-8"))
+    tests = {}
+    for test in results.get("tests", []):
+        if str(test.get("number", "")).split(".")[0] == str(number):
+            if not test.get("test_id"):
+                return "the grader's results.json has no test_id: update the autograder package"
+            tests[test["test_id"]] = test
+    return tests
+
+
+def _fail(message: str) -> None:
+    """Raise the failure from a frame of its own: IPython always shows the frame that raised, and this
+    one's line says nothing more than the message."""
+    raise AssertionError(message) from None
+
+
+def hidden_test(part_stem: str, test_id: str) -> None:
+    """Report hidden test ``test_id`` of ``part_stem`` for the notebook this kernel runs: print a line when
+    it passed, raise AssertionError with the grader's message when it failed."""
+    __tracebackhide__ = True  # IPython then shows only the cell's line
+    if os.environ.get(_BRIDGE_FLAG) == "1":
+        _fail("hidden tests do not run inside the grader")
+    if part_stem not in _results:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _results[part_stem] = grade_part(part_stem)
+    results = _results[part_stem]
+    if isinstance(results, str):
+        _fail(f"{test_id}: {results}")
+    test = results.get(test_id)
+    if test is None:
+        _fail(f"{test_id}: the grader did not report this test")
+    points = float(test.get("max_score", 0))
+    if test.get("status") == "passed":
+        print(f"✓ {test['name']} ({points:g} / {points:g} point{'s' * (points != 1)})")
+        return None
+    _fail(f"{test['name']}: {test.get('output') or 'failed'} (0 / {points:g} point{'s' * (points != 1)})")
+
+
+def _names(code) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _names(const)
+    return names
+
+
+def implemented(function: str) -> None:
+    """The visible half of a hidden-test cell: fail while ``function`` is still the stub (so that
+    ``nbgrader validate --invert`` fails every test of the release); a no-op under ``nbgrader autograde``,
+    where only the hidden test decides the score."""
+    __tracebackhide__ = True
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        return None
+    fn = sys._getframe(1).f_globals.get(function)
+    if fn is None:
+        raise AssertionError(f"{function} is not defined: run the cell that defines it first") from None
+    code = getattr(fn, "__code__", None)
+    if code is not None and "NotImplementedError" in _names(code):
+        raise AssertionError(f"{function} still raises NotImplementedError: replace that line with your "
+                             "code; its hidden tests run when your notebook is graded") from None
+    print(f"{function} is written: its hidden tests run when your notebook is graded.")
+    return None
+
+
+def _execute_class():
+    """ResilientExecute, built on first use so that importing this module does not import nbgrader."""
+    from jupyter_core.utils import ensure_async, run_sync
+    from nbclient.exceptions import DeadKernelError
+    from nbformat import NotebookNode
+    from nbgrader.preprocessors import Execute
+    from traitlets import Integer
+
+    class ResilientExecute(Execute):
+        """nbgrader's Execute, plus: grade cells get their own (longer) timeout, and a kernel that died
+        (os._exit, a segfault, out of memory) or timed out is restarted before the next cell, so that every
+        hidden-test cell still runs and is scored."""
+
+        hidden_cell_timeout = Integer(1800, help="seconds for a grade (hidden-test) cell").tag(config=True)
+        _restart = False
+
+        def _get_timeout(self, cell):
+            if cell is not None and cell.get("metadata", {}).get("nbgrader", {}).get("grade") and \
+                    cell.get("cell_type") == "code":
+                return self.hidden_cell_timeout
+            return super()._get_timeout(cell)
+
+        async def _async_handle_timeout(self, timeout, cell=None):
+            reply = await super()._async_handle_timeout(timeout, cell)
+            self._restart = True  # the interrupt may not have stopped it (a loop that swallows it)
+            return reply
+
+        async def _async_restart_kernel(self):
+            self.log.warning("Restarting the kernel for the remaining cells")
+            with contextlib.suppress(Exception):  # the old channels may already be gone
+                self.kc.stop_channels()
+            await ensure_async(self.km.restart_kernel(now=True))
+            self.kc = self.km.client()
+            await ensure_async(self.kc.start_channels())
+            await ensure_async(self.kc.wait_for_ready(timeout=self.startup_timeout))
+            self.kc.allow_stdin = False
+            self._restart = False
+
+        async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+            if self._restart and cell.cell_type == "code" and cell.source.strip():
+                await self._async_restart_kernel()
+            try:
+                return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+            except DeadKernelError:
+                self.log.warning("The kernel died in cell %s", cell_index)
+                cell.outputs.append(NotebookNode(
+                    output_type="error", ename="DeadKernelError", evalue="the kernel died in this cell",
+                    traceback=["DeadKernelError: the kernel died while running this cell (os._exit, a crash "
+                               "or out of memory); it was restarted for the next cells"]))
+                self._restart = True
+                return cell
+
+        execute_cell = run_sync(async_execute_cell)
+
+    return ResilientExecute
+
+
+def __getattr__(name: str):
+    if name == "ResilientExecute":
+        cls = _execute_class()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(name)

@@ -1,0 +1,406 @@
+"""The nbgrader course (`autograder build nbgrader`), proved with the real nbgrader command line.
+
+Default tier: the built course's metadata, points and mapping of hidden tests, the bridge's reporting, and
+`nbgrader generate_assignment` (no kernel): nothing hidden in release/. Slow tier: the whole pipeline,
+generate_assignment, validate --invert, autograde, generate_feedback and export, with nbgrader's scores
+compared with `autograder grade-all` on the same submitted/ folders.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+
+from autograder.build import nbgrader as course
+from autograder.errors import UsageError
+from autograder.integrations import nbgrader as bridge
+from autograder.labs.encoders_decoders import LAB_ID, PARTS
+
+REPO = Path(__file__).resolve().parent.parent
+HIDDEN = REPO / "autograder" / "labs" / LAB_ID / "hidden"
+NBGRADER = [sys.executable, "-m", "nbgrader"]
+AUTOGRADED = [p for p in PARTS if not p.manual_points]
+
+
+def nbgrader(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    # nbgrader runs `alembic` (the gradebook's migrations) from PATH: the venv's bin must come first.
+    env = {**os.environ, "AUTOGRADER_MODELS": "offline", "HF_HUB_OFFLINE": "1",
+           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+    done = subprocess.run([*NBGRADER, *args], cwd=root, env=env, capture_output=True, text=True, check=False)
+    if check and done.returncode != 0:
+        raise AssertionError(f"nbgrader {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n"
+                             f"{done.stderr[-4000:]}")
+    return done
+
+
+def _stripped(path: Path) -> set[str]:
+    return {line.strip() for line in path.read_text(encoding="utf-8").splitlines()}
+
+
+def hidden_lines() -> set[str]:
+    """Every line of the hidden suites longer than 20 characters (stripped), except generic code that
+    students have anyway: in their notebooks (``with torch.no_grad():``) or in the public checks, whose
+    tracebacks the feedback shows (``expect_equal(got, expected, what)``)."""
+    lab = REPO / "autograder" / "labs" / LAB_ID
+    public = set().union(*map(_stripped, [*(REPO / "solutions" / LAB_ID).glob("*.py"), lab / "public.py",
+                                          lab / "compare.py"]))
+    lines = set().union(*map(_stripped, HIDDEN.glob("*.py")))
+    return {line for line in lines - public if len(line) > 20}
+
+
+def leaked(text: str, lines: set[str]) -> list[str]:
+    text = html.unescape(text)
+    return sorted(line for line in lines if line in text)
+
+
+def release_form(text: str, stem: str) -> nbformat.NotebookNode:
+    """A student's part (Jupytext text with the lab's cell headers) as nbgrader would receive it: the
+    source-notebook layout with the hidden regions removed, like a released notebook the student filled in."""
+    solution = REPO / "solutions" / LAB_ID / f"{stem}.py"
+    notebook = course.source_notebook(text, stem, stem, course.part_suite(stem), solution,
+                                      check_regions=False)
+    for cell in notebook.cells:
+        if "### BEGIN HIDDEN TESTS" in cell.source:
+            cell.source = re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", "", cell.source,
+                                 flags=re.S)
+    return notebook
+
+
+def write_submission(folder: Path, parts: dict[str, str | bytes]) -> None:
+    """parts: stem -> Jupytext text (converted to release form) or raw bytes (written as the .ipynb)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for stem, content in parts.items():
+        target = folder / f"{stem}.ipynb"
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            nbformat.write(release_form(content, stem), target)
+
+
+# ------------------------------------------------------------------------------------------ default tier
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("course")
+    course.build(REPO, out)
+    return out
+
+
+def test_build_writes_config_readme_and_one_source_notebook_per_part(built):
+    assert (built / "nbgrader_config.py").is_file() and (built / "README.md").is_file()
+    assert sorted(p.stem for p in (built / "source" / LAB_ID).glob("*.ipynb")) == [p.stem for p in PARTS]
+    config = (built / "nbgrader_config.py").read_text()
+    for setting in ("c.IgnorePattern.enabled = True", "c.OverwriteCells.add_missing_cells = True",
+                    "c.Execute.timeout", "c.CourseDirectory.course_id"):
+        assert setting in config
+    compile(config, "nbgrader_config.py", "exec")
+    readme = (built / "README.md").read_text()
+    assert "gradebook.db" in readme and "source/" in readme and "nbgrader autograde" in readme
+
+
+def test_source_notebooks_pass_nbgraders_metadata_validator(built):
+    from nbgrader.nbgraderformat import MetadataValidator
+
+    validator = MetadataValidator()
+    for path in (built / "source" / LAB_ID).glob("*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        validator.validate_nb(notebook)
+        ids = [c.metadata["nbgrader"]["grade_id"] for c in notebook.cells if "nbgrader" in c.metadata]
+        assert len(ids) == len(set(ids)), path.name
+        assert "jupytext" not in notebook.metadata  # no pairing next to a release
+
+
+def test_hidden_cells_carry_each_tests_points_and_sum_to_the_part(built):
+    for part in PARTS:
+        notebook = nbformat.read(built / "source" / LAB_ID / f"{part.stem}.ipynb", as_version=4)
+        grade_cells = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]
+        hidden = [c for c in grade_cells if "### BEGIN HIDDEN TESTS" in c.source]
+        tasks = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("task")]
+        assert not [c for c in tasks if c.metadata["nbgrader"]["grade"]]  # else nbgrader counts them twice
+        if part.manual_points:
+            assert not grade_cells
+            assert sum(c.metadata["nbgrader"]["points"] for c in tasks) == part.manual_points
+            continue
+        assert course.hidden_points(notebook) == part.points
+        assert hidden == [c for c in grade_cells if c.cell_type == "code"]  # the public checks are not graded
+        tests = course.suite_tests(HIDDEN / f"test_{part.stem}.py")
+        called = [re.search(r'hidden_test\("(\w+)", "(\w+)"\)', c.source).groups() for c in hidden]
+        assert sorted(t for _, t in called) == sorted(t.test_id for t in tests)
+        assert {s for s, _ in called} == {part.stem}
+        points = {t.test_id: t.points for t in tests}
+        for cell, (_, test_id) in zip(hidden, called, strict=True):
+            assert cell.metadata["nbgrader"]["points"] == points[test_id]
+            assert re.fullmatch(r"q\d_\w+_t\d+", cell.metadata["nbgrader"]["grade_id"])
+
+
+def test_each_public_check_cell_is_locked_and_followed_by_its_hidden_tests(built):
+    notebook = nbformat.read(built / "source" / LAB_ID / "part3_softmax.ipynb", as_version=4)
+    cells = notebook.cells
+    at = next(i for i, c in enumerate(cells) if c.source.strip() == "check(softmax)")
+    meta = cells[at].metadata["nbgrader"]
+    assert meta["locked"] and not meta["grade"] and "points" not in meta
+    following = [c.metadata["nbgrader"]["grade_id"] for c in cells[at + 1: at + 5]]
+    assert following == [f"q3_softmax_t{k}" for k in range(1, 5)]
+
+
+def test_a_test_that_calls_no_graded_function_fails_the_build(tmp_path):
+    suite = tmp_path / "test_part3_softmax.py"
+    suite.write_text('from autograder.grading.suite import points\n\n\n@points(8)\n'
+                     'def test_other(student):\n    """calls something else"""\n'
+                     '    student.call("not_a_lab_function", 1)\n')
+    solution = REPO / "solutions" / LAB_ID / "part3_softmax.py"
+    with pytest.raises(UsageError, match="not_a_lab_function"):
+        course.source_notebook(solution.read_text(), "part3", "part3_softmax", suite, solution)
+    suite.write_text('from autograder.grading.suite import points\n\n\n@points(8)\n'
+                     'def test_nothing(student):\n    """calls nothing"""\n')
+    with pytest.raises(UsageError, match="calls no student function"):
+        course.suite_tests(suite)
+
+
+def test_tests_reach_their_function_through_the_suites_helpers():
+    part2 = {t.test_id: t.function for t in course.suite_tests(HIDDEN / "test_part2_hidden_states.py")}
+    # through _call(student, "input_embedding", ...)
+    assert part2["test_embedding_matches_embedding_matrix_bert"] == "input_embedding"
+    part3 = {t.test_id: t.function for t in course.suite_tests(HIDDEN / "test_part3_softmax.py")}
+    assert part3["test_softmax_avoids_builtin_softmax"] == "softmax"  # via _check_softmax
+
+
+def test_bridge_reports_a_test_by_name_points_and_message(monkeypatch, capsys):
+    monkeypatch.setitem(bridge._results, "part3_softmax", {
+        "test_ok": {"name": "Q3.1 softmax matches", "max_score": 3.0, "status": "passed", "output": ""},
+        "test_bad": {"name": "Q3.3 softmax is stable", "max_score": 2.0, "status": "failed",
+                     "output": "softmax(<logits + 1000>) has NaN"}})
+    monkeypatch.delenv("AUTOGRADER_NBGRADER_BRIDGE", raising=False)
+    assert bridge.hidden_test("part3_softmax", "test_ok") is None  # no execute_result: no partial credit
+    assert capsys.readouterr().out == "✓ Q3.1 softmax matches (3 / 3 points)\n"
+    with pytest.raises(AssertionError, match=r"^Q3.3 softmax is stable: softmax\(<logits \+ 1000>\) has NaN "
+                                             r"\(0 / 2 points\)$") as info:
+        bridge.hidden_test("part3_softmax", "test_bad")
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    with pytest.raises(AssertionError, match="did not report"):
+        bridge.hidden_test("part3_softmax", "test_unknown")
+    monkeypatch.setitem(bridge._results, "part3_softmax", "the grader could not grade part3_softmax.ipynb")
+    with pytest.raises(AssertionError, match="could not grade"):
+        bridge.hidden_test("part3_softmax", "test_ok")
+    monkeypatch.setenv("AUTOGRADER_NBGRADER_BRIDGE", "1")
+    with pytest.raises(AssertionError, match="inside the grader"):
+        bridge.hidden_test("part3_softmax", "test_ok")
+
+
+def test_grader_environment_is_scrubbed(monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", "/planted")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.delenv("AUTOGRADER_MODELS", raising=False)
+    env = bridge.grader_environment()
+    assert "PYTHONPATH" not in env and env["HF_HUB_OFFLINE"] == "1" and env["AUTOGRADER_MODELS"] == "offline"
+
+
+def test_implemented_fails_on_the_stub_and_is_silent_under_autograde(monkeypatch):
+    namespace: dict = {}
+    exec("def softmax(x):\n    raise NotImplementedError('softmax: replace this line')\n"
+         "def ok(x):\n    return x\n", namespace)
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    run = "from autograder.integrations.nbgrader import implemented\nimplemented({!r})\n"
+    with pytest.raises(AssertionError, match="still raises NotImplementedError"):
+        exec(run.format("softmax"), namespace)
+    with pytest.raises(AssertionError, match="not defined"):
+        exec(run.format("missing"), namespace)
+    exec(run.format("ok"), namespace)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    exec(run.format("softmax"), namespace)
+
+
+def test_generate_assignment_releases_no_hidden_text_and_no_gradebook(tmp_path):
+    course.build(REPO, tmp_path)
+    nbgrader(tmp_path, "generate_assignment", LAB_ID, "--force")
+    release = tmp_path / "release"
+    files = [p for p in release.rglob("*") if p.is_file()]
+    assert sorted(p.name for p in files) == sorted(f"{p.stem}.ipynb" for p in PARTS)
+    assert (tmp_path / "gradebook.db").is_file() and not list(release.rglob("*.db"))
+    lines = hidden_lines()
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for marker in ("BEGIN HIDDEN TESTS", "hidden_test(", "BEGIN SOLUTION", "BEGIN MARK SCHEME"):
+            assert marker not in text, (path.name, marker)
+        assert not leaked(text, lines), (path.name, leaked(text, lines))
+        notebook = nbformat.read(path, as_version=4)
+        for cell in notebook.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade") and cell.cell_type == "code":
+                assert meta["locked"] and "implemented(" in cell.source
+
+
+# --------------------------------------------------------------------------------------------- slow tier
+
+SAMPLES = ("m_softmax_no_max_shift", "a_monkeypatch_compare", "a_os_exit_and_segfault")
+
+
+def _sample_parts(name: str, tmp: Path) -> dict[str, str | bytes]:
+    import corpus
+
+    folder = corpus.materialize(name, tmp / "corpus" / name)
+    parts: dict[str, str | bytes] = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix == ".py" and path.stem in corpus.PART_STEMS:
+            parts[path.stem] = path.read_text(encoding="utf-8")
+        elif path.suffix == ".ipynb":
+            try:
+                parts[path.stem] = jupytext.writes(jupytext.read(path), fmt="py:percent")
+            except Exception:  # an unreadable notebook goes to nbgrader as it is
+                parts[path.stem] = path.read_bytes()
+    return parts
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    """One course: built, released, with submissions autograded by nbgrader and by grade-all."""
+    sys.path.insert(0, str(REPO / "tests"))
+    root = tmp_path_factory.mktemp("nbcourse")
+    timings = {}
+    course.build(REPO, root)
+    start = time.monotonic()
+    nbgrader(root, "generate_assignment", LAB_ID, "--force")
+    timings["generate_assignment"] = time.monotonic() - start
+    solutions = {p.stem: (REPO / "solutions" / LAB_ID / f"{p.stem}.py").read_text() for p in PARTS}
+    submitted = root / "submitted"
+    write_submission(submitted / "solution" / LAB_ID, solutions)
+    (submitted / "stubs" / LAB_ID).mkdir(parents=True)
+    for path in (root / "release" / LAB_ID).glob("*.ipynb"):
+        (submitted / "stubs" / LAB_ID / path.name).write_bytes(path.read_bytes())
+    for name in SAMPLES:
+        write_submission(submitted / name / LAB_ID, _sample_parts(name, root.parent / f"{root.name}-samples"))
+    students = sorted(p.name for p in submitted.iterdir())
+    start = time.monotonic()
+    nbgrader(root, "autograde", LAB_ID)
+    timings["autograde"] = time.monotonic() - start
+    start = time.monotonic()
+    nbgrader(root, "generate_feedback", LAB_ID)
+    timings["generate_feedback"] = time.monotonic() - start
+    nbgrader(root, "export", "--to", str(root / "grades.csv"))
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(root), "--out",
+                           str(root.parent / f"{root.name}-standalone")], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    timings["grade-all"] = time.monotonic() - start
+    print(f"\nnbgrader pipeline for {len(students)} students: " +
+          ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
+    return root, students, root.parent / f"{root.name}-standalone"
+
+
+def _nbgrader_scores(root: Path) -> dict[str, dict[str, tuple[float, bool]]]:
+    from nbgrader.api import Gradebook
+
+    scores: dict = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        for student in gradebook.students:
+            for part in PARTS:
+                notebook = gradebook.find_submission_notebook(part.stem, LAB_ID, student.id)
+                scores.setdefault(student.id, {})[part.stem] = (notebook.score, notebook.needs_manual_grade)
+    return scores
+
+
+@pytest.mark.slow
+def test_validate_invert_fails_every_hidden_test_of_the_release(pipeline):
+    root, _, _ = pipeline
+    release = sorted(str(p) for p in (root / "release" / LAB_ID).glob("part[1-4]_*.ipynb"))
+    done = nbgrader(root, "validate", "--invert", *release)
+    assert done.stdout.count("Success! The notebook does not pass any tests.") == 4, done.stdout
+
+
+@pytest.mark.slow
+def test_solution_scores_90_and_the_reflections_wait_for_a_grader(pipeline):
+    from nbgrader.api import Gradebook
+
+    root, _, _ = pipeline
+    scores = _nbgrader_scores(root)["solution"]
+    assert sum(score for score, _ in scores.values()) == 90
+    for part in PARTS:
+        score, manual = scores[part.stem]
+        assert score == part.points and manual == bool(part.manual_points), part.stem
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        reflection = gradebook.find_submission_notebook("part5_reflection", LAB_ID, "solution")
+        assert reflection.max_score == 10 and reflection.needs_manual_grade
+    assert all(score == 0 for score, _ in _nbgrader_scores(root)["stubs"].values())
+    with open(root / "grades.csv", newline="") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    assert float(rows["solution"]["raw_score"]) == 90 and float(rows["stubs"]["raw_score"]) == 0
+
+
+@pytest.mark.slow
+def test_nbgrader_scores_equal_the_standalone_graders_per_part(pipeline):
+    root, students, standalone = pipeline
+    scores = _nbgrader_scores(root)
+    with open(standalone / "grades.csv", newline="") as handle:
+        rows = {row["student_id"]: row for row in csv.DictReader(handle)}
+    differences = []
+    for student in students:
+        for part in AUTOGRADED:
+            ours = float(rows[student][f"part{part.number}"] or 0)
+            theirs = scores[student][part.stem][0]
+            if ours != theirs:
+                differences.append(f"{student} {part.stem}: grade-all {ours:g}, nbgrader {theirs:g}")
+    assert not differences, differences
+
+
+@pytest.mark.slow
+def test_feedback_shows_names_points_and_messages_but_no_hidden_code(pipeline):
+    root, students, _ = pipeline
+    lines = hidden_lines()
+    pages = list((root / "feedback").rglob("*.html"))
+    assert len(pages) == len(students) * len(PARTS)
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert not leaked(text, lines), (page, leaked(text, lines)[:3])
+    solution = html.unescape((root / "feedback" / "solution" / LAB_ID / "part3_softmax.html").read_text())
+    assert "✓ Q3.1 softmax matches torch.softmax" in solution and "(3 / 3 points)" in solution
+    mistake = html.unescape(
+        (root / "feedback" / "m_softmax_no_max_shift" / LAB_ID / "part3_softmax.html").read_text())
+    assert re.search(r"AssertionError.*Q3\.3 softmax is numerically stable.*\(0 / 2 points\)", mistake)
+
+
+@pytest.mark.slow
+def test_a_transformers_warning_on_stderr_does_not_zero_a_test_cell(tmp_path):
+    course.build(REPO, tmp_path)
+    warn = ("import sys\nfrom transformers.utils import logging\nlogging.set_verbosity_warning()\n"
+            "logging.get_logger('transformers.generation.utils').warning("
+            "'Setting `pad_token_id` to `eos_token_id`:50256 for open-end generation.')\n"
+            "import warnings\n"
+            "warnings.warn('`torch_dtype` is deprecated! Use `dtype` instead!', FutureWarning)\n"
+            "sys.stderr.flush()\n")
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook = nbformat.v4.new_notebook(metadata={"kernelspec": kernel})
+    cell = nbformat.v4.new_code_cell(warn)
+    cell.id = "warns"
+    cell.metadata["nbgrader"] = {"schema_version": 3, "grade": True, "solution": False, "locked": True,
+                                 "task": False, "grade_id": "warns", "points": 1}
+    notebook.cells = [cell]
+    (tmp_path / "source" / "warncheck").mkdir(parents=True)
+    nbformat.write(notebook, tmp_path / "source" / "warncheck" / "warn.ipynb")
+    nbgrader(tmp_path, "generate_assignment", "warncheck", "--force")
+    (tmp_path / "submitted" / "student" / "warncheck").mkdir(parents=True)
+    (tmp_path / "submitted" / "student" / "warncheck" / "warn.ipynb").write_bytes(
+        (tmp_path / "release" / "warncheck" / "warn.ipynb").read_bytes())
+    from nbgrader.api import Gradebook
+
+    def score(*options: str) -> float:
+        nbgrader(tmp_path, "autograde", "warncheck", "--force", *options)
+        with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gradebook:
+            return gradebook.find_submission_notebook("warn", "warncheck", "student").score
+
+    assert score("--IgnorePattern.enabled=False") == 0  # stock nbgrader: the warning zeroes the cell
+    assert score() == 1
+    graded = json.loads((tmp_path / "autograded" / "student" / "warncheck" / "warn.ipynb").read_text())
+    assert not [o for o in graded["cells"][0]["outputs"] if o.get("name") == "stderr"]
