@@ -1,0 +1,292 @@
+"""The GitHub Classroom student template: ``autograder build release --out DIR``.
+
+What students get, generated from the repository (never edited by hand):
+
+- the assignment notebooks (``assignments/<lab>/*.ipynb`` and their paired ``.py``) at the root;
+- the runtime they import, and only that: ``autograder.models`` (with the vendored tokenizer files, so the
+  offline model kit builds on the runner in seconds, no Hub) and the lab's public checks. Never the hidden
+  suites, the grader, the runner or the builders;
+- ``scripts/check_part.py`` (runs one part's notebook headless and reports its public checks),
+  ``scripts/summary.py`` (the Markdown table of a run) and ``scripts/parts.json``;
+- ``requirements.txt``: what the notebooks and checks need, with its dependency closure, pinned from
+  ``constraints.txt``;
+- ``.github/workflows/classroom.yml`` in the current Classroom shape: one command-grader step per
+  autograded part (its points as ``max-score``, variables inline), an optional hidden-test step, the
+  step-summary table and the grading reporter;
+- a student ``README.md``, ``.gitignore`` and ``.github/INSTRUCTORS.md`` (a copy of ``docs/classroom.md``).
+
+The build refuses to write anything if a solution line, a hidden suite, a mark scheme or a gradebook would
+land in the release. Output is deterministic: sorted, no timestamps.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from importlib import metadata
+from pathlib import Path
+
+from autograder.build.assignments import _clear_cell, _normalize, _split_cells, graded_functions
+from autograder.errors import UsageError
+from autograder.labs.encoders_decoders import LAB_ID, PARTS
+
+TEMPLATES = Path(__file__).parent / "templates" / "release"
+PYTHON_VERSION = "3.11"  # the Python of constraints.txt (numpy and IPython there need 3.11 or newer)
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+# The runtime the notebooks import (paths under autograder/); models/vendor is copied whole.
+RUNTIME = (
+    "__init__.py",
+    "errors.py",
+    "models/__init__.py",
+    "models/kit.py",
+    "models/registry.py",
+    "labs/__init__.py",
+    "labs/encoders_decoders/__init__.py",
+    "labs/encoders_decoders/compare.py",
+    "labs/encoders_decoders/public.py",
+)
+VENDOR = "models/vendor"
+# What the notebooks and the checks import; requirements.txt pins these and their dependency closure.
+REQUIREMENTS = ("torch", "transformers", "tokenizers", "safetensors", "jupytext", "nbformat", "nbclient",
+                "ipykernel")
+UNPINNED_OK = {"setuptools", "pip", "wheel"}  # build tools pip brings anyway; freeze leaves them out
+# The runner's environment, for evaluating dependency markers (the same whatever machine builds).
+MARKER_ENV = {"python_version": PYTHON_VERSION, "python_full_version": f"{PYTHON_VERSION}.0",
+              "sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
+              "platform_machine": "x86_64", "implementation_name": "cpython",
+              "platform_python_implementation": "CPython", "extra": ""}
+# Never in a release, whatever else changes: file names and text markers.
+FORBIDDEN_NAMES = ("gradebook.db", "hidden", "grading", "runner", "build", "integrations", "solutions")
+FORBIDDEN_TEXT = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS",
+                  "BEGIN MARK SCHEME", "END MARK SCHEME")
+GRADER_COMMAND = "AUTOGRADER_MODELS=offline HF_HUB_OFFLINE=1 HF_HUB_DISABLE_PROGRESS_BARS=1 " \
+                 "python scripts/check_part.py {number}"
+
+
+def _canonical(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def constraints(root: Path) -> dict[str, tuple[str, str]]:
+    """canonical name -> (name as written, version) from ``root/constraints.txt``."""
+    pins = {}
+    for line in (root / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            name, version = (part.strip() for part in line.split("==", 1))
+            pins[_canonical(name)] = (name, version)
+    return pins
+
+
+def requirements_txt(root: Path) -> str:
+    """The pinned requirements of the release: REQUIREMENTS and everything they need, at the versions of
+    constraints.txt (the dependency graph is read from the installed distributions' metadata)."""
+    from packaging.markers import default_environment
+    from packaging.requirements import Requirement
+
+    pins = constraints(root)
+    environment = {**default_environment(), **MARKER_ENV}
+    seen: set[str] = set()
+    todo = [_canonical(name) for name in REQUIREMENTS]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            raise UsageError(f"build release reads the dependencies of {name} from its installed metadata, "
+                             "but it is not installed: install with -c constraints.txt first") from None
+        for text in requires:
+            requirement = Requirement(text)
+            if requirement.marker is None or requirement.marker.evaluate(environment):
+                todo.append(_canonical(requirement.name))
+    missing = sorted(name for name in seen - UNPINNED_OK if name not in pins)
+    if missing:
+        raise UsageError(f"constraints.txt pins no version of {', '.join(missing)} (needed by the release)")
+    lines = [f"{pins[name][0]}=={pins[name][1]}" for name in sorted(seen - UNPINNED_OK)]
+    header = ("# What the notebooks and the public checks need, pinned (generated from the course's "
+              "constraints.txt).\n"
+              f"# torch: install the CPU build first, it is much smaller than the default CUDA one:\n"
+              f"#   pip install --no-deps torch=={pins['torch'][1]} --index-url {TORCH_CPU_INDEX}\n")
+    return header + "\n".join(lines) + "\n"
+
+
+def parts_json(root: Path) -> str:
+    """The autograded parts for the scripts: number -> stem, title, points, and the functions checked."""
+    parts = {}
+    for part in PARTS:
+        if part.points:
+            solution = root / "solutions" / LAB_ID / f"{part.stem}.py"
+            parts[str(part.number)] = {"stem": part.stem, "title": part.title, "points": part.points,
+                                       "checks": list(graded_functions(solution))}
+    return json.dumps(parts, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _quote(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid YAML double-quoted scalar
+
+
+def workflow() -> str:
+    """.github/workflows/classroom.yml."""
+    graded = [part for part in PARTS if part.points]
+    steps = []
+    for part in graded:
+        steps.append(f"""\
+    - name: Part {part.number} public checks
+      id: part{part.number}
+      if: ${{{{ !cancelled() }}}}
+      uses: classroom-resources/autograding-command-grader@v1
+      with:
+        test-name: {_quote(f"Part {part.number}: {part.title} ({part.stem}.ipynb)")}
+        setup-command: ""
+        command: {_quote(GRADER_COMMAND.format(number=part.number))}
+        timeout: 10
+        max-score: {part.points}
+""")
+    results_env = "".join(
+        f'        PART{p.number}_RESULTS: "${{{{ steps.part{p.number}.outputs.result }}}}"\n' for p in graded)
+    runners = ",".join(f"part{p.number}" for p in graded)
+    text = (TEMPLATES / "classroom.yml").read_text(encoding="utf-8")
+    return (text.replace("@@GRADER_STEPS@@\n", "".join(steps))
+            .replace("@@RESULTS_ENV@@\n", results_env)
+            .replace("@@RUNNERS@@", runners)
+            .replace("@@PYTHON@@", PYTHON_VERSION)
+            .replace("@@TORCH_INDEX@@", TORCH_CPU_INDEX))
+
+
+def readme(root: Path) -> str:
+    pins = constraints(root)
+    rows = [f"| {p.number} | `{p.stem}.ipynb` | {p.title} | "
+            f"{p.points if p.points else f'{p.manual_points}, graded by hand'} |" for p in PARTS]
+    colab = " ".join(f"{pins[name][0]}=={pins[name][1]}"
+                     for name in ("transformers", "tokenizers", "safetensors", "huggingface-hub"))
+    return ((TEMPLATES / "README.md").read_text(encoding="utf-8")
+            .replace("@@PARTS_TABLE@@", "\n".join(rows))
+            .replace("@@COLAB_PINS@@", colab)
+            .replace("@@TORCH@@", pins["torch"][1]))
+
+
+def expected_files(root: Path) -> dict[str, bytes]:
+    """Every file of the release: relative path -> content."""
+    root = Path(root)
+    files: dict[str, bytes] = {}
+    assignments = root / "assignments" / LAB_ID
+    for part in PARTS:
+        for suffix in (".ipynb", ".py"):
+            path = assignments / f"{part.stem}{suffix}"
+            if not path.is_file():
+                raise UsageError(f"{path} is missing: run 'autograder build assignments' first")
+            files[path.name] = path.read_bytes()
+    package = root / "autograder"
+    for name in RUNTIME:
+        files[f"autograder/{name}"] = (package / name).read_bytes()
+    for path in sorted((package / VENDOR).rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            files[f"autograder/{path.relative_to(package).as_posix()}"] = path.read_bytes()
+    for name in ("check_part.py", "summary.py"):
+        files[f"scripts/{name}"] = (TEMPLATES / "scripts" / name).read_bytes()
+    files["scripts/parts.json"] = parts_json(root).encode()
+    files["requirements.txt"] = requirements_txt(root).encode()
+    files["README.md"] = readme(root).encode()
+    files[".gitignore"] = (TEMPLATES / "gitignore").read_bytes()
+    files[".github/workflows/classroom.yml"] = workflow().encode()
+    instructors = root / "docs" / "classroom.md"
+    if instructors.is_file():
+        files[".github/INSTRUCTORS.md"] = instructors.read_bytes()
+    check_release(root, files)
+    return dict(sorted(files.items()))
+
+
+def solution_lines(root: Path) -> set[str]:
+    """Every line (normalized, over 3 characters) of every solution, hidden-test and mark-scheme region of
+    the lab's solutions that appears nowhere in the student copy of that notebook."""
+    secret: set[str] = set()
+    for solution in sorted((root / "solutions" / LAB_ID).glob("*.py")):
+        if solution.name.startswith("_"):
+            continue
+        preamble, cells = _split_cells(solution.read_text(encoding="utf-8"), str(solution))
+        kept, removed = list(preamble), []
+        for cell in cells:
+            _, cell_kept, cell_removed = _clear_cell(cell, str(solution))
+            kept += [cell.header, *cell_kept]
+            removed += cell_removed
+        public = {_normalize(line) for line in kept}
+        secret |= {line for line in map(_normalize, removed) if len(line) > 3 and line not in public}
+    return secret
+
+
+def runtime_lines(root: Path) -> set[str]:
+    """The normalized lines of the public runtime modules (which students import, and can read, anyway)."""
+    return {_normalize(line) for name in RUNTIME
+            for line in (root / "autograder" / name).read_text(encoding="utf-8").splitlines()}
+
+
+def leaks(root: Path, files: dict[str, bytes]) -> list[str]:
+    """Why ``files`` may not be released: a hidden suite, the grader, a gradebook, a region delimiter, or a
+    line of a solution region. A solution line that the public runtime already holds verbatim (a library
+    call such as ``inputs = tokenizer(prompt, return_tensors="pt")``, which the public checks make too)
+    reveals nothing, but two such lines in a row anywhere, or one in a notebook or script, still count."""
+    secret = solution_lines(root)
+    generic = secret & runtime_lines(root)
+    problems = []
+    for name, data in files.items():
+        parts = Path(name).parts
+        if any(part in FORBIDDEN_NAMES for part in parts):
+            problems.append(f"{name} must not be in the student template")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        problems += [f"{name} holds the delimiter {marker!r}" for marker in FORBIDDEN_TEXT if marker in text]
+        if name.startswith("autograder/models/vendor/"):
+            continue  # tokenizer vocabularies: one word per line
+        runtime = name.startswith("autograder/")
+        previous = False
+        for line in text.splitlines():
+            normalized = _normalize(line)
+            hit = normalized in secret
+            if hit and (not runtime or normalized not in generic or previous):
+                problems.append(f"a solution line is in {name}: {line.strip()!r}")
+            previous = hit
+    return problems
+
+
+def check_release(root: Path, files: dict[str, bytes]) -> None:
+    """RuntimeError naming the first reason (see ``leaks``) why ``files`` may not be released."""
+    problems = leaks(root, files)
+    if problems:
+        raise RuntimeError(f"release: {problems[0]}" + (f" (and {len(problems) - 1} more)"
+                                                        if len(problems) > 1 else ""))
+
+
+def build(root: Path, out: Path) -> list[Path]:
+    """Write the release into ``out`` and return the written paths.
+
+    ``out`` must be empty, missing, or a previous release (it then is emptied, except for ``.git``, so the
+    template repository's clone can be rebuilt in place).
+    """
+    files = expected_files(Path(root))
+    out = Path(out)
+    if out.exists():
+        if not out.is_dir():
+            raise UsageError(f"--out {out} is a file; give a folder")
+        entries = [entry for entry in out.iterdir() if entry.name != ".git"]
+        if entries and not (out / ".github" / "workflows" / "classroom.yml").is_file():
+            raise UsageError(f"--out {out} is not empty and is not a previous release; give a new folder")
+        for entry in entries:
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    written = []
+    for name, data in files.items():
+        path = out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        if name.startswith("scripts/") and name.endswith(".py"):
+            path.chmod(0o755)
+        written.append(path)
+    return written

