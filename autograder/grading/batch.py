@@ -23,9 +23,15 @@ _zygote: Zygote | None = None  # one per process: the grader's own, or a --jobs 
 
 
 def _worker_zygote(models: str) -> Zygote:
+    """This process's zygote, started on first use; while it warms up, this process loads its own
+    reference models, so the two start-up costs overlap instead of adding up."""
     global _zygote
     if _zygote is None:
+        from autograder.models import ROLES, load_pair
+
         _zygote = Zygote(models)
+        for role in ROLES:
+            load_pair(role, spec=models, default="offline")
     return _zygote
 
 

@@ -53,12 +53,15 @@ class Zygote:
         self.process = subprocess.Popen([sys.executable, "-m", "autograder.runner.zygote",
                                          str(theirs.fileno()), spec], pass_fds=[theirs.fileno()], env=env)
         theirs.close()
-        try:
-            protocol.receive(self.control)
-        except EOFError:
-            raise RuntimeError("the grading worker failed to start (see the messages above)") from None
+        self._ready = False  # it warms up in the background; the first spawn waits for it
 
     def spawn(self) -> tuple[int, socket.socket]:
+        if not self._ready:
+            try:
+                protocol.receive(self.control)
+            except EOFError:
+                raise RuntimeError("the grading worker failed to start (see the messages above)") from None
+            self._ready = True
         protocol.send(self.control, {"op": "spawn", "limits": dataclasses.asdict(self.limits)})
         data, fds, _, _ = socket.recv_fds(self.control, 64, 1)
         return int(data), socket.socket(fileno=fds[0])
