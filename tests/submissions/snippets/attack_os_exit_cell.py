@@ -1,0 +1,3 @@
+import os
+
+os._exit(0)  # ends the notebook process without a trace

@@ -1,0 +1,4 @@
+def input_embedding(model, input_ids, position):
+    import ctypes
+
+    ctypes.string_at(0)  # segmentation fault

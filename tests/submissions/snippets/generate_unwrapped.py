@@ -1,0 +1,7 @@
+def greedy_generate(model, tokenizer, prompt, max_new_tokens):
+    inputs = tokenizer(prompt, return_tensors="pt")
+    generate = type(model).generate
+    generate = getattr(generate, "__wrapped__", generate)  # the library's generate without any wrapper
+    out = generate(model, **inputs, max_new_tokens=max_new_tokens, do_sample=False, output_scores=True,
+                   return_dict_in_generate=True, pad_token_id=tokenizer.eos_token_id)
+    return out.sequences[0].tolist(), torch.stack(out.scores)[:, 0]

@@ -1,0 +1,5 @@
+def greedy_generate(model, tokenizer, prompt, max_new_tokens):
+    inputs = tokenizer(prompt, return_tensors="pt")
+    out = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False, output_scores=True,
+                         return_dict_in_generate=True, pad_token_id=tokenizer.eos_token_id)
+    return out.sequences[0].tolist(), torch.stack(out.scores)[:, 0]

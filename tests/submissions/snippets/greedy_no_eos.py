@@ -1,0 +1,10 @@
+def greedy_generate(model, tokenizer, prompt, max_new_tokens):
+    input_ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
+    step_logits = []
+    with torch.no_grad():
+        for _ in range(max_new_tokens):  # never stops at eos
+            logits = model(input_ids).logits[0, -1]
+            step_logits.append(logits)
+            next_id = int(logits.argmax())
+            input_ids = torch.cat([input_ids, torch.tensor([[next_id]])], dim=1)
+    return input_ids[0].tolist(), torch.stack(step_logits)

@@ -1,0 +1,13 @@
+def greedy_generate(model, tokenizer, prompt, max_new_tokens):
+    input_ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
+    generated, step_logits = [], []
+    with torch.no_grad():
+        for _ in range(max_new_tokens):
+            logits = model(input_ids).logits[0, -1]
+            step_logits.append(logits)
+            next_id = int(logits.argmax())
+            generated.append(next_id)
+            input_ids = torch.cat([input_ids, torch.tensor([[next_id]])], dim=1)
+            if next_id == tokenizer.eos_token_id:
+                break
+    return generated, torch.stack(step_logits)  # prompt ids left out
