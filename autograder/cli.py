@@ -166,7 +166,8 @@ def cmd_grade(args) -> int:
     console = Console(stderr=True)
     try:
         with console.status("Grading (starting the grading worker)"):
-            grade = batch.grade_one(args.path.name or "submission", submission, args.out, models)
+            grade = batch.grade_one(args.path.name or "submission", submission, args.out, models,
+                                    hide=(submission.root, args.out))
     finally:
         batch.close()
     table = Table(title=f"{args.path}: {grade.score:g} / {grade.max_score:g} autograded points")

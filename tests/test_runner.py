@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from autograder.runner import protocol
-from autograder.runner.child import Limits
-from autograder.runner.pool import StudentFailure, StudentProcess, Zygote, model, tokenizer
+from autograder.runner.child import CHILD_UID_BASE, Limits
+from autograder.runner.pool import StudentFailure, StudentProcess, Zygote, grader_secrets, model, tokenizer
 
 CELLS = [
     "import torch\nfrom autograder.models import load_pair\ntok, lm = load_pair('decoder')",
@@ -54,6 +54,17 @@ CELLS = [
     def whoami():
         import os
         return [os.getuid(), os.getcwd()]
+
+    def peek(folder):
+        import os
+        try:
+            return sorted(os.listdir(folder))
+        except OSError as exc:
+            return exc.strerror
+
+    def leave_file(name):
+        with open(name, "w") as handle:
+            handle.write("left behind")
 
     def connect():
         import socket
@@ -118,6 +129,22 @@ def test_bad_calls_fail_cleanly_and_the_child_recovers(child, function, kind):
     assert child.call("identity", 1) == (1,)
 
 
+def test_a_function_that_hung_once_is_not_called_again(child):
+    with pytest.raises(StudentFailure, match="did not return in time"):
+        child.call("spin")
+    with pytest.raises(StudentFailure, match="earlier test"):
+        child.call("spin")
+
+
+def test_reaching_into_the_guards_fails_the_behavioural_checks(zygote):
+    sneaky = StudentProcess(zygote, ["import torch\n_raw = getattr(torch.softmax, '__wrapped__', None)\n"
+                                     "def softmax(x, dim=-1):\n    return torch.exp(x) / torch.exp(x).sum()"])
+    with pytest.raises(StudentFailure, match="reaches into the grader's checks"):
+        sneaky.call("softmax", torch.zeros(2), forbid=("softmax",))
+    assert sneaky.call("softmax", torch.zeros(2)).tolist() == [0.5, 0.5]  # unforbidden calls still work
+    sneaky.close()
+
+
 def test_fork_bomb_is_contained(child):
     with pytest.raises(StudentFailure):
         child.call("fork_bomb")
@@ -133,7 +160,18 @@ def test_child_runs_unprivileged_in_its_own_empty_folder(child):
     uid, cwd = child.call("whoami")
     assert cwd != os.getcwd() and os.path.basename(cwd).startswith("autograder-child-")
     if os.getuid() == 0:
-        assert uid == 65534
+        assert uid >= CHILD_UID_BASE  # a user of its own: not root, and not shared with other children
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="private namespaces need root (or user namespaces)")
+def test_child_sees_no_hidden_suites_and_a_private_tmp(child, tmp_path):
+    assert child.isolated
+    for secret in grader_secrets():
+        assert any(secret.iterdir()), secret  # the parent sees the files ...
+        assert child.call("peek", str(secret)) in ([], "Permission denied")  # ... the child does not
+    assert child.call("peek", "/tmp") == [os.path.basename(child.call("whoami")[1])]
+    child.call("leave_file", "/tmp/autograder-test-left-behind")
+    assert not os.path.exists("/tmp/autograder-test-left-behind")
 
 
 @pytest.mark.parametrize("message", [b"\x00\x00\x00\x02[]", b"\x00\x00\x00\x05nope!"])

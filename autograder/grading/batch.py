@@ -22,14 +22,14 @@ from autograder.runner.pool import Zygote
 _zygote: Zygote | None = None  # one per process: the grader's own, or a --jobs worker's
 
 
-def _worker_zygote(models: str) -> Zygote:
-    """This process's zygote, started on first use; while it warms up, this process loads its own
-    reference models, so the two start-up costs overlap instead of adding up."""
+def _worker_zygote(models: str, hide: tuple[Path, ...] = ()) -> Zygote:
+    """This process's zygote, started on first use, whose children never see `hide`; while it warms up,
+    this process loads its own reference models, so the two start-up costs overlap."""
     global _zygote
     if _zygote is None:
         from autograder.models import ROLES, load_pair
 
-        _zygote = Zygote(models)
+        _zygote = Zygote(models, hide=hide)
         for role in ROLES:
             load_pair(role, spec=models, default="offline")
     return _zygote
@@ -46,8 +46,10 @@ def writable_folder(out: Path) -> Path:
     return out
 
 
-def grade_one(student: str, submission: Submission, out: Path, models: str) -> Grade:
-    grade = grade_submission(student, submission, _worker_zygote(models), models)
+def grade_one(student: str, submission: Submission, out: Path, models: str,
+              hide: tuple[Path, ...] = ()) -> Grade:
+    """Grade and write one student's reports; children never see `hide` (the class's folders)."""
+    grade = grade_submission(student, submission, _worker_zygote(models, hide), models)
     reports.write_student(out, grade)
     return grade
 
@@ -60,12 +62,15 @@ def fingerprint(submission: Submission, models: str) -> str:
     return digest.hexdigest()
 
 
-def students_under(root: Path) -> dict[str, Path]:
-    """Student id -> folder: `ROOT/<student>/`, or nbgrader's `ROOT/submitted/<student>/<lab>/`."""
+def students_under(root: Path, out: Path | None = None) -> dict[str, Path]:
+    """Student id -> folder: `ROOT/<student>/`, or nbgrader's `ROOT/submitted/<student>/<lab>/` (the output
+    folder, if it lies there, is no student)."""
     if not root.is_dir():
         raise UsageError(f"no such folder: {root}")
     base = root / "submitted" if (root / "submitted").is_dir() else root
-    students = {d.name: d for d in sorted(base.iterdir()) if d.is_dir() and not d.name.startswith(".")}
+    skip = out.resolve() if out else None
+    students = {d.name: d for d in sorted(base.iterdir())
+                if d.is_dir() and not d.name.startswith(".") and d.resolve() != skip}
     if not students:
         raise UsageError(f"{root} holds no student folders (expected ROOT/<student>/...)")
     return students
@@ -79,7 +84,8 @@ def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
     return int(hashlib.sha256(student.encode()).hexdigest(), 16) % n == k - 1
 
 
-def _grade_student(student: str, folder: Path, out: Path, models: str, resume: bool) -> tuple[str, str]:
+def _grade_student(student: str, folder: Path, out: Path, models: str, resume: bool,
+                   hide: tuple[Path, ...]) -> tuple[str, str]:
     """(status, reason) after grading one student into `out/<student>/`; runs in a worker with --jobs.
     The outcome is also kept in `out/<student>/grading.json`, from which class reports are made."""
     target = out / student
@@ -93,7 +99,7 @@ def _grade_student(student: str, folder: Path, out: Path, models: str, resume: b
         if resume and (target / "results.json").is_file() and _stamp(stamp).get("fingerprint") == key:
             return _stamp(stamp)["status"], _stamp(stamp)["reason"]
         try:
-            grade_one(student, submission, target, models)
+            grade_one(student, submission, target, models, hide)
             status, reason = "graded", ""
         except Exception as exc:  # one student's fault must never stop the batch
             status, reason = "error", f"{type(exc).__name__}: {exc}"
@@ -117,7 +123,7 @@ def grade_all(root: Path, out: Path, models: str, jobs: int = 1, resume: bool = 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     entries = read_roster(roster) if roster else None
-    students = {s: f for s, f in students_under(root).items() if in_shard(s, shard)}
+    students = {s: f for s, f in students_under(root, out).items() if in_shard(s, shard)}
     writable_folder(out)
     if shard:
         reports.write_atomic(out / "shard.json", json.dumps({"shard": shard[0], "of": shard[1],
@@ -129,7 +135,8 @@ def grade_all(root: Path, out: Path, models: str, jobs: int = 1, resume: bool = 
     try:
         with progress:
             task = progress.add_task("grade", total=len(students), rate="")
-            for student, outcome in _run(students, out, models, jobs, resume):
+            # Children see neither the class's submissions nor its results.
+            for student, outcome in _run(students, out, models, jobs, resume, (root, out)):
                 outcomes[student] = outcome
                 elapsed = progress.tasks[0].elapsed or 1e-9
                 progress.update(task, advance=1, rate=f"{len(outcomes) / elapsed:.2f} students/s")
@@ -138,13 +145,14 @@ def grade_all(root: Path, out: Path, models: str, jobs: int = 1, resume: bool = 
     return outcomes, strangers
 
 
-def _run(students: dict[str, Path], out: Path, models: str, jobs: int, resume: bool):
+def _run(students: dict[str, Path], out: Path, models: str, jobs: int, resume: bool, hide: tuple):
     if jobs <= 1:
         for student, folder in students.items():
-            yield student, _grade_student(student, folder, out, models, resume)
+            yield student, _grade_student(student, folder, out, models, resume, hide)
         return
     with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(_grade_student, s, f, out, models, resume): s for s, f in students.items()}
+        futures = {pool.submit(_grade_student, s, f, out, models, resume, hide): s
+                   for s, f in students.items()}
         for future in as_completed(futures):
             yield futures[future], future.result()
 

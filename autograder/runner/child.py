@@ -22,18 +22,21 @@ from dataclasses import dataclass
 
 from autograder.runner import guards, protocol
 
-CLONE_NEWNET = 0x40000000
-NOBODY = 65534
+CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUSER = 0x40000000, 0x00020000, 0x10000000
+MS_RDONLY, MS_REC, MS_PRIVATE = 1, 1 << 14, 1 << 18
+CHILD_UID_BASE = 2_000_000_000  # + the child's pid: a user id no account and no other child has
+MODEL_SPEC = "offline"  # the model set the zygote loaded; set there before forking, never from the notebook
 
 
 @dataclass
 class Limits:
     cell_timeout: float = 60.0  # seconds per notebook cell
-    call_timeout: float = 60.0  # seconds per graded call
+    call_timeout: float = 30.0  # seconds per graded call
     memory_mb: int = 3072  # address space on top of what the warm process already maps
     max_processes: int = 64  # processes and threads the child may add (a fork bomb stops here)
     max_file_mb: int = 64  # largest file the child may write
     max_output: int = 20_000  # characters of printed output kept per cell
+    hide: tuple[str, ...] = ()  # folders the child must not see (an empty tmpfs is mounted over each)
 
 
 class Timeout(BaseException):
@@ -59,44 +62,70 @@ class _CappedText(io.TextIOBase):
         return out
 
 
-def confine(limits: Limits) -> str:
-    """Own session, empty working directory, resource limits, no network, and an unprivileged user when
-    started as root. Returns the working directory."""
+def confine(limits: Limits) -> bool:
+    """Own session; a private view of the file system (empty /tmp, hidden grading folders) and no network
+    where the kernel allows it; resource limits; and, when started as root, a user id of its own. Returns
+    whether the private namespaces were had."""
     os.setsid()
-    workdir = tempfile.mkdtemp(prefix="autograder-child-")
     as_root = os.getuid() == 0
+    uid = CHILD_UID_BASE + os.getpid() if as_root else os.getuid()  # unique: children cannot touch each other
+    isolated = _private_namespaces(as_root, limits.hide)
+    workdir = tempfile.mkdtemp(prefix="autograder-child-", dir="/tmp")
     if as_root:
-        os.chown(workdir, NOBODY, NOBODY)
+        os.chown(workdir, uid, uid)
     os.chdir(workdir)
-    _block_network(as_root)
-    vm_now = _vm_size()
-    processes = _user_task_count(NOBODY if as_root else os.getuid())
-    for limit, value in ((resource.RLIMIT_AS, vm_now + limits.memory_mb * 2**20),
-                         (resource.RLIMIT_NPROC, processes + limits.max_processes),
+    _refuse_sockets()
+    for limit, value in ((resource.RLIMIT_AS, _vm_size() + limits.memory_mb * 2**20),
+                         (resource.RLIMIT_NPROC, _user_task_count(uid) + limits.max_processes),
                          (resource.RLIMIT_FSIZE, limits.max_file_mb * 2**20),
                          (resource.RLIMIT_CORE, 0)):
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(limit, (value, value))
     if as_root:
         os.setgroups([])
-        os.setgid(NOBODY)
-        os.setuid(NOBODY)
-    keep = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "AUTOGRADER_MODELS") if k in os.environ}
+        os.setgid(uid)
+        os.setuid(uid)
+    os.umask(0o077)
+    keep = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL") if k in os.environ}
     os.environ.clear()
-    os.environ.update(keep, HOME=workdir, TMPDIR=workdir, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    os.environ.update(keep, HOME=workdir, TMPDIR=workdir, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+                      AUTOGRADER_MODELS=MODEL_SPEC)
     tempfile.tempdir = workdir
     sys.path[:] = [p for p in sys.path if p and os.path.isabs(p) and p != workdir]
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
-    return workdir
+    return isolated
 
 
-def _block_network(as_root: bool) -> None:
-    """A fresh network namespace (only loopback, down) where the kernel allows it; sockets refused anyway."""
+def _private_namespaces(as_root: bool, hide: tuple[str, ...]) -> bool:
+    """New mount and network namespaces: a fresh tmpfs on /tmp, /var/tmp and /dev/shm (nothing shared with
+    other children, nothing left behind), an empty tmpfs over each folder in `hide` (hidden suites,
+    solutions, the class's submissions and results), and no network interface but a down loopback.
+    As root directly; otherwise through a user namespace where the kernel allows one. False if neither."""
     libc = ctypes.CDLL(None, use_errno=True)
-    if as_root:
-        libc.unshare(CLONE_NEWNET)
+    flags = CLONE_NEWNS | CLONE_NEWNET
+    if not as_root:
+        uid, gid = os.getuid(), os.getgid()
+        if libc.unshare(CLONE_NEWUSER | flags) != 0:
+            return False
+        for name, text in (("setgroups", "deny"), ("uid_map", f"0 {uid} 1"), ("gid_map", f"0 {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as handle:
+                handle.write(text)
+    elif libc.unshare(flags) != 0:
+        return False
+    libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
+    for folder in hide:
+        if os.path.isdir(folder):
+            libc.mount(b"tmpfs", folder.encode(), b"tmpfs", MS_RDONLY, b"size=4k,mode=000")
+    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+        if os.path.isdir(folder):
+            libc.mount(b"tmpfs", folder.encode(), b"tmpfs", 0, b"size=512m,mode=1777")
+    return True
+
+
+def _refuse_sockets() -> None:
+    """Sockets refused at the Python level too (for a clear message, and where no namespace was had)."""
 
     def refuse(*args, **kwargs):
         raise OSError("network access is disabled while grading")
@@ -158,7 +187,7 @@ class Child:
         self.namespace = {"__name__": "__main__", "__builtins__": builtins}
         self.stdout = _CappedText(limits.max_output)
 
-    def run_cells(self, cells: list[str], skip: set[int]) -> None:
+    def run_cells(self, cells: list[str], skip: set[int], isolated: bool) -> None:
         sys.stdout = sys.stderr = self.stdout
         for index, source in enumerate(cells):
             if index in skip:
@@ -178,7 +207,7 @@ class Child:
             self._stop_if_forked_copy()
             protocol.send(self.sock, {"event": "cell_done", "index": index, "error": error,
                                       "output": self.stdout.take()})
-        protocol.send(self.sock, {"event": "ready"})
+        protocol.send(self.sock, {"event": "ready", "isolated": isolated})
 
     def serve(self) -> None:
         while True:
@@ -195,8 +224,8 @@ class Child:
             return {"ok": False, "kind": "missing", "error": f"no function named {name}() was defined"}
         try:
             args = [self._resolve(a) for a in protocol.decode(request.get("args", []))]
-        except protocol.ProtocolError as exc:
-            return {"ok": False, "kind": "internal", "error": str(exc)}
+        except Exception as exc:  # a bad message, or models the notebook broke: not the function's fault
+            return {"ok": False, "kind": "internal", "error": f"could not prepare the arguments ({exc})"}
         spied = {spy: 0 for spy in request.get("spy", [])}
         originals = {spy: self.namespace.get(spy) for spy in spied}
         for spy, original in originals.items():
@@ -238,7 +267,7 @@ class Child:
             from autograder.models import load_pair
 
             kind, role = next(iter(arg.items()))
-            tokenizer, model = load_pair(role, default="offline")
+            tokenizer, model = load_pair(role, spec=MODEL_SPEC)
             return model if kind == "$model" else tokenizer
         return arg
 
@@ -253,9 +282,9 @@ def _counting(function, counts: dict, name: str):
 
 def main(sock: socket.socket, limits: Limits) -> None:
     """Entry point in the forked child: {"cells", "skip"} first, then calls until the parent hangs up."""
-    confine(limits)
+    isolated = confine(limits)
     guards.install()
     child = Child(sock, limits)
     start = protocol.receive(sock)
-    child.run_cells(start["cells"], set(start.get("skip", [])))
+    child.run_cells(start["cells"], set(start.get("skip", [])), isolated)
     child.serve()

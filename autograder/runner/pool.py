@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from autograder.runner import protocol
 from autograder.runner.child import Limits
@@ -41,17 +43,35 @@ def tokenizer(role: str) -> dict:
     return {"$tokenizer": role}
 
 
+def grader_secrets() -> list[Path]:
+    """What a child must never read: the hidden suites, and in a course repository its solutions, tests and
+    history."""
+    package = Path(__file__).resolve().parent.parent
+    found = list((package / "labs").glob("*/hidden"))
+    repo = package.parent
+    if (repo / "pyproject.toml").is_file():
+        found += [repo / name for name in ("solutions", "tests", ".git") if (repo / name).is_dir()]
+    return found
+
+
 class Zygote:
     """The warm worker process (see zygote.py) from which children are forked."""
 
-    def __init__(self, spec: str, limits: Limits | None = None):
-        self.limits = limits or Limits()
+    def __init__(self, spec: str, limits: Limits | None = None, hide: tuple[Path, ...] = ()):
+        """`hide`: folders the children must not see, on top of the grader's own (see `grader_secrets`)."""
+        if spec.endswith(".toml"):  # the zygote runs from "/"
+            spec = str(Path(spec).resolve())
+        self.limits = dataclasses.replace(limits or Limits(), hide=tuple(
+            sorted({str(p.resolve()) for p in (*grader_secrets(), *hide)})))
         self.control, theirs = socket.socketpair()
         # No thread pools in tokenizers: children are forked, and threads count against their process limit.
         env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"),
                "TOKENIZERS_PARALLELISM": "false"}
-        self.process = subprocess.Popen([sys.executable, "-m", "autograder.runner.zygote",
-                                         str(theirs.fileno()), spec], pass_fds=[theirs.fileno()], env=env)
+        # From "/" and with -P (3.11+): a torch.py or autograder.py in the caller's folder is never imported.
+        safe_path = ["-P"] if sys.version_info >= (3, 11) else []
+        self.process = subprocess.Popen([sys.executable, *safe_path, "-m", "autograder.runner.zygote",
+                                         str(theirs.fileno()), spec], pass_fds=[theirs.fileno()], env=env,
+                                        cwd="/")
         theirs.close()
         self._ready = False  # it warms up in the background; the first spawn waits for it
 
@@ -98,9 +118,14 @@ class StudentProcess:
     cells: list[str]
     reports: dict[int, CellReport] = field(default_factory=dict)
     fatal: set[int] = field(default_factory=set)  # cells that killed or hung a child: skipped from then on
+    timed_out: set[str] = field(default_factory=set)  # functions that hung once: not called again
+    isolated: bool = False  # whether the child got its private namespaces (hidden folders, no network)
     restarts: int = 0
     _pid: int | None = None
     _sock: socket.socket | None = None
+
+    def __post_init__(self):
+        self.tampering = tampering(self.cells)
 
     def start(self) -> None:
         """Run the cells in a fresh child; when a cell kills or hangs it, start again without that cell."""
@@ -116,6 +141,7 @@ class StudentProcess:
                     if event["event"] == "cell_done":
                         self.reports[current] = CellReport(current, event["error"], event["output"])
                         current = None
+                self.isolated = event.get("isolated") is True
                 return
             except (EOFError, OSError, protocol.ProtocolError, KeyError, TypeError) as exc:
                 self._end()
@@ -133,6 +159,12 @@ class StudentProcess:
         `forbid` names guard families ("softmax", "generate") that must not be used during the call; `spy`
         names functions of the notebook whose calls are counted (see `last_spied`).
         """
+        if function in self.timed_out:
+            raise StudentFailure("timeout", f"{function}() did not return in time in an earlier test, so it "
+                                            "was not called again")
+        if forbid and (marker := self.tampering):
+            raise StudentFailure("forbidden", f"the notebook reaches into the grader's checks ({marker}), so "
+                                              f"{function}() cannot be checked for {', '.join(forbid)}")
         if self._sock is None:
             self.start()
         request = {"function": function, "args": protocol.encode(list(args)), "forbid": list(forbid),
@@ -143,12 +175,15 @@ class StudentProcess:
             reply = protocol.receive(self._sock)
         except TimeoutError:
             self._restart()
+            self.timed_out.add(function)
             raise StudentFailure("timeout", f"{function}() did not return in time") from None
         except (EOFError, OSError, protocol.ProtocolError):
             self._restart()
             raise StudentFailure("crash", f"{function}() ended the process (os._exit, a crash, or a "
                                           "memory or process limit)") from None
         if not reply.get("ok"):
+            if reply.get("kind") == "timeout":
+                self.timed_out.add(function)
             raise StudentFailure(str(reply.get("kind")), f"{function}() {_describe(reply)}")
         self.last_spied = reply.get("spied", {})
         try:
@@ -169,6 +204,20 @@ class StudentProcess:
 
     def close(self) -> None:
         self._end()
+
+
+# Names that honest lab code never needs and that reach around the behavioural guards (which run in the
+# student's own process, so they can be tampered with): the grader's modules, unwrapping and dispatch tricks.
+_TAMPERING = re.compile(r"autograder\.runner|\bguards\b|__wrapped__|__closure__|_DisableTorchDispatch|"
+                        r"_pop_mode|_python_dispatch|_disable_current_modes|__code__")
+
+
+def tampering(cells: list[str]) -> str | None:
+    """The first tampering marker in the notebook's code, if any (a static check, in the parent)."""
+    for source in cells:
+        if found := _TAMPERING.search(source):
+            return found.group(0)
+    return None
 
 
 def _describe(reply: dict) -> str:

@@ -24,11 +24,11 @@ def warm_up(spec: str) -> None:
     # One thread per child: children run side by side (--jobs), and a fork never inherits a busy pool.
     torch.set_num_threads(1)
     from autograder.models import ROLES, load_pair
-    from autograder.runner import guards
+    from autograder.runner import child, guards
 
-    os.environ["AUTOGRADER_MODELS"] = spec
+    child.MODEL_SPEC = spec
     for role in ROLES:
-        load_pair(role, default="offline")
+        load_pair(role, spec=spec)
     guards.install()
 
 
