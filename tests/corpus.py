@@ -151,3 +151,14 @@ def materialize_all(dest_root: Path, names: list[str] | None = None) -> dict[str
     """Every sample (or those named) as `dest_root/<name>/`. Returns name -> folder."""
     manifest = load_manifest()
     return {name: materialize(name, Path(dest_root) / name, manifest) for name in names or manifest}
+
+
+if __name__ == "__main__":
+    # `python tests/corpus.py DEST [NAME ...]`: write the corpus (or the named samples) as student folders.
+    if len(sys.argv) < 2:
+        sys.exit("usage: python tests/corpus.py DEST [NAME ...]")
+    target = Path(sys.argv[1])
+    if target.exists():
+        shutil.rmtree(target)
+    written = materialize_all(target, sys.argv[2:] or None)
+    print(f"Wrote {len(written)} sample submissions to {target}")
