@@ -64,19 +64,6 @@ def leaked(text: str, lines: set[str]) -> list[str]:
     return sorted(line for line in lines if line in text)
 
 
-def release_form(text: str, stem: str) -> nbformat.NotebookNode:
-    """A student's part (Jupytext text with the lab's cell headers) as nbgrader would receive it: the
-    source-notebook layout with the hidden regions removed, like a released notebook the student filled in."""
-    solution = REPO / "solutions" / LAB_ID / f"{stem}.py"
-    notebook = course.source_notebook(text, stem, stem, course.part_suite(stem), solution,
-                                      check_regions=False)
-    for cell in notebook.cells:
-        if "### BEGIN HIDDEN TESTS" in cell.source:
-            cell.source = re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", "", cell.source,
-                                 flags=re.S)
-    return notebook
-
-
 def write_submission(folder: Path, parts: dict[str, str | bytes]) -> None:
     """parts: stem -> Jupytext text (converted to release form) or raw bytes (written as the .ipynb)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,7 +72,7 @@ def write_submission(folder: Path, parts: dict[str, str | bytes]) -> None:
         if isinstance(content, bytes):
             target.write_bytes(content)
         else:
-            nbformat.write(release_form(content, stem), target)
+            nbformat.write(course.submitted_copy(REPO, content, stem), target)
 
 
 # ------------------------------------------------------------------------------------------ default tier

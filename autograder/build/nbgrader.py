@@ -22,6 +22,7 @@ regions and mark schemes kept (nbgrader's ``generate_assignment`` clears them, w
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -191,6 +192,16 @@ def source_notebook(text: str, where: str, part_stem: str, suite: Path | None, s
     if len(set(ids)) < len(ids):
         raise UsageError(f"{where}: grade_id {max(ids, key=ids.count)!r} is used twice")
     nbformat.validate(notebook)
+    return notebook
+
+
+def submitted_copy(root: Path, text: str, stem: str) -> nbformat.NotebookNode:
+    """A student's part (Jupytext text with the lab's cell headers) as nbgrader receives it: the source
+    notebook's layout with the hidden regions removed, like a released notebook the student filled in."""
+    solution = root / "solutions" / LAB_ID / f"{stem}.py"
+    notebook = source_notebook(text, stem, stem, part_suite(stem), solution, check_regions=False)
+    for cell in notebook.cells:
+        cell.source = re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", "", cell.source, flags=re.S)
     return notebook
 
 
