@@ -1,6 +1,7 @@
 """The untrusted child: confinement, crash recovery, behavioural guards and the plain-data protocol."""
 
 import os
+import tempfile
 import textwrap
 
 import pytest
@@ -169,7 +170,10 @@ def test_child_sees_no_hidden_suites_and_a_private_tmp(child, tmp_path):
     for secret in grader_secrets():
         assert any(secret.iterdir()), secret  # the parent sees the files ...
         assert child.call("peek", str(secret)) in ([], "Permission denied")  # ... the child does not
-    assert child.call("peek", "/tmp") == [os.path.basename(child.call("whoami")[1])]
+    with tempfile.NamedTemporaryFile(dir="/tmp", prefix="autograder-test-parent-only-") as mine:
+        seen = child.call("peek", "/tmp")
+        assert os.path.basename(child.call("whoami")[1]) in seen
+        assert os.path.basename(mine.name) not in seen  # the host's /tmp is not the child's
     child.call("leave_file", "/tmp/autograder-test-left-behind")
     assert not os.path.exists("/tmp/autograder-test-left-behind")
 

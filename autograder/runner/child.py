@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from autograder.runner import guards, protocol
 
 CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUSER = 0x40000000, 0x00020000, 0x10000000
-MS_RDONLY, MS_REC, MS_PRIVATE = 1, 1 << 14, 1 << 18
+MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 1 << 14, 1 << 18
+SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")  # world-writable: each child gets fresh, private ones
 CHILD_UID_BASE = 2_000_000_000  # + the child's pid: a user id no account and no other child has
 MODEL_SPEC = "offline"  # the model set the zygote loaded; set there before forking, never from the notebook
 
@@ -115,13 +116,31 @@ def _private_namespaces(as_root: bool, hide: tuple[str, ...]) -> bool:
     elif libc.unshare(flags) != 0:
         return False
     libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
+    # Python, its packages and this package may live under /tmp (a venv or a checkout there): keep a handle
+    # on each such folder and mount it back, read-only, on top of the fresh tmpfs.
+    keep = {path: os.open(path, os.O_RDONLY | os.O_DIRECTORY) for path in _needed_under(SHARED_TMP)}
+    for folder in SHARED_TMP:
+        if os.path.isdir(folder):
+            libc.mount(b"tmpfs", folder.encode(), b"tmpfs", 0, b"size=512m,mode=1777")
+    for path, fd in keep.items():
+        os.makedirs(path, exist_ok=True)
+        libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None, MS_BIND | MS_REC, None)
+        libc.mount(None, path.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY, None)
+        os.close(fd)
     for folder in hide:
         if os.path.isdir(folder):
             libc.mount(b"tmpfs", folder.encode(), b"tmpfs", MS_RDONLY, b"size=4k,mode=000")
-    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
-        if os.path.isdir(folder):
-            libc.mount(b"tmpfs", folder.encode(), b"tmpfs", 0, b"size=512m,mode=1777")
     return True
+
+
+def _needed_under(roots: tuple[str, ...]) -> list[str]:
+    """The outermost folders under `roots` that Python needs: its prefixes, sys.path and this package."""
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    wanted = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, package_root, *sys.path)
+              if p and os.path.isdir(p)}
+    inside = sorted(p for p in wanted if any(p == r or p.startswith(r + os.sep) for r in roots) and
+                    p not in roots)
+    return [p for i, p in enumerate(inside) if not any(p.startswith(q + os.sep) for q in inside[:i])]
 
 
 def _refuse_sockets() -> None:
