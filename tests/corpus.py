@@ -22,12 +22,8 @@ import ast
 import re
 import shutil
 import sys
+import tomllib
 from pathlib import Path
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "tests" / "submissions"

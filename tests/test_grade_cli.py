@@ -67,21 +67,39 @@ BROKEN_PART3 = {  # student -> what their part3_softmax.ipynb holds
 }
 
 
+UNICODE_STUDENT = "Zoë Ğ 1"  # non-ASCII letters and spaces in the folder name
+SPARSE_STUDENT = "sparse_200mb"  # part3_softmax.ipynb is a 200 MB sparse file
+LINKS_STUDENT = "links"  # symlink loops in the folder, and part3_softmax.py is a symlink
+
+
 @pytest.fixture(scope="module")
 def graded_class(repo, tmp_path_factory):
     """A class where each student breaks Part 3 in another way (the rest is the solution), one honest
-    student and one who submitted nothing, graded in one batch."""
+    student, one with a unicode folder name, one with symbolic links and one who submitted nothing, graded
+    in one batch."""
     root, out = tmp_path_factory.mktemp("class"), tmp_path_factory.mktemp("out")
     solution = repo / "solutions" / LAB_ID
     for student, content in BROKEN_PART3.items():
         shutil.copytree(solution, root / student)
         (root / student / "part3_softmax.py").unlink()
         (root / student / "part3_softmax.ipynb").write_bytes(content(solution / "part3_softmax.py"))
+    shutil.copytree(solution, root / SPARSE_STUDENT)
+    (root / SPARSE_STUDENT / "part3_softmax.py").unlink()
+    with open(root / SPARSE_STUDENT / "part3_softmax.ipynb", "wb") as handle:
+        handle.truncate(200 * 2**20)  # sparse: takes no disk space, but stat() says 200 MB
     shutil.copytree(solution, root / "solution")
+    shutil.copytree(solution, root / UNICODE_STUDENT)
+    links = root / LINKS_STUDENT
+    shutil.copytree(solution, links)
+    (links / "nested").mkdir()
+    (links / "nested" / "up").symlink_to("..", target_is_directory=True)  # a loop: links/nested/up/nested/...
+    (links / "self").symlink_to(".", target_is_directory=True)  # a loop: links/self/self/...
+    (links / "part3_softmax.py").unlink()
+    (links / "part3_softmax.py").symlink_to(solution / "part3_softmax.py")  # a correct file, but a link
     (root / "nothing_submitted").mkdir()
     result = run("grade-all", root, "--out", out)
     assert result.returncode == 0, result.stderr
-    with open(out / "grades.csv", newline="") as handle:
+    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     return root, out, rows
 
@@ -95,6 +113,53 @@ def test_malformed_notebooks_score_zero_for_that_part_only(graded_class):
     feedback = (out / "invalid_json" / "feedback.md").read_text()
     assert "not valid notebook JSON" in feedback
     assert "over the 20 MB limit" in (out / "huge" / "feedback.md").read_text()
+
+
+def test_huge_sparse_notebook_is_refused_unread(graded_class):
+    """A 200 MB part scores 0 for that part with a clear message (the size is checked before reading)."""
+    _, out, rows = graded_class
+    row = rows[SPARSE_STUDENT]
+    assert row["status"] == "graded"
+    assert float(row["part3"]) == 0 and float(row["total"]) == 70, row
+    feedback = (out / SPARSE_STUDENT / "feedback.md").read_text(encoding="utf-8")
+    assert "part3_softmax.ipynb is 200 MB, over the 20 MB limit" in feedback
+    assert "Traceback" not in feedback
+
+
+def test_unicode_student_folder_is_graded_normally(graded_class):
+    _, out, rows = graded_class
+    row = rows[UNICODE_STUDENT]
+    assert row["status"] == "graded" and row["total"] == "90.0", row
+    assert [float(row[f"part{n}"]) for n in (1, 2, 3, 4)] == [20, 25, 20, 25]
+    assert json.loads((out / UNICODE_STUDENT / "results.json").read_text(encoding="utf-8"))["score"] == 90
+    assert f"# Feedback for {UNICODE_STUDENT}" in (out / UNICODE_STUDENT / "feedback.md").read_text("utf-8")
+    raw = (out / "grades.csv").read_bytes().decode("utf-8")
+    assert f"{UNICODE_STUDENT}," in raw or f'"{UNICODE_STUDENT}",' in raw
+
+
+def test_symlink_loops_in_a_student_folder_are_not_followed(graded_class):
+    """Directory links that loop (nested/up -> .., self -> .) neither hang nor crash the grader, and are not
+    followed: followed, they would show each part "in more than one place" and score it 0."""
+    _, out, rows = graded_class
+    row = rows[LINKS_STUDENT]
+    assert row["status"] == "graded", row
+    assert [float(row[f"part{n}"]) for n in (1, 2, 4)] == [20, 25, 25], row
+    assert "more than one place" not in (out / LINKS_STUDENT / "feedback.md").read_text(encoding="utf-8")
+
+
+def test_symlinked_part_file_is_not_graded(graded_class):
+    """A part file that is a symbolic link (here to a correct file) is not graded, and the report says so."""
+    _, out, rows = graded_class
+    row = rows[LINKS_STUDENT]
+    assert float(row["part3"]) == 0 and float(row["total"]) == 70, row
+    feedback = (out / LINKS_STUDENT / "feedback.md").read_text(encoding="utf-8")
+    assert "part3_softmax.py is a symbolic link, which is not graded" in feedback
+
+
+def test_grade_refuses_a_symlinked_part_file(repo, tmp_path):
+    link = tmp_path / "part3_softmax.py"
+    link.symlink_to(repo / "solutions" / LAB_ID / "part3_softmax.py")
+    assert_usage_error(run("grade", link, "--out", tmp_path / "out"), "is a symbolic link")
 
 
 def test_old_notebook_format_is_converted_not_rejected(graded_class):

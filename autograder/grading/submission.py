@@ -36,12 +36,15 @@ def locate(path: Path) -> Submission:
             raise UsageError(f"{path.name} is not a part of this lab (expected a name like "
                              f"{PARTS[0].stem}.ipynb or {PARTS[0].stem}.py)")
         return Submission(path.parent, {p.stem: (path if p.stem == part else None) for p in PARTS})
-    candidates = _candidates(path)
-    if not any(candidates.values()):
+    candidates, links = _candidates(path)
+    if not any(candidates.values()) and not links:
         raise UsageError(f"{path} holds no notebook of this lab (expected files like {PARTS[0].stem}.ipynb)")
     submission = Submission(path, {})
     for part in PARTS:
         submission.files[part.stem] = _choose(part.stem, candidates[part.stem], path, submission.notes)
+        if submission.files[part.stem] is None and part.stem in links:
+            link = links[part.stem].relative_to(path)
+            submission.notes[part.stem] = f"{link} is a symbolic link, which is not graded; submit the file"
     return submission
 
 
@@ -52,8 +55,10 @@ def _part_of(name: str) -> str | None:
     return None
 
 
-def _candidates(root: Path) -> dict[str, list[Path]]:
+def _candidates(root: Path) -> tuple[dict[str, list[Path]], dict[str, Path]]:
+    """Regular part files found under `root`, by part; and part files that are symbolic links (refused)."""
     found: dict[str, list[Path]] = {part.stem: [] for part in PARTS}
+    links: dict[str, Path] = {}
     for folder, dirs, files in os.walk(root, followlinks=False):
         depth = len(Path(folder).relative_to(root).parts)
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and depth < MAX_DEPTH)
@@ -61,9 +66,11 @@ def _candidates(root: Path) -> dict[str, list[Path]]:
             file = Path(folder) / name
             part = _part_of(name)
             # A link could point at any file the grader can read: only regular files are graded.
-            if part and file.is_file() and not file.is_symlink():
+            if part and file.is_symlink():
+                links.setdefault(part, file)
+            elif part and file.is_file():
                 found[part].append(file)
-    return found
+    return found, links
 
 
 def _choose(stem: str, files: list[Path], root: Path, notes: dict[str, str]) -> Path | None:
