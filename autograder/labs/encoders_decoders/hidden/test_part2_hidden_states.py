@@ -40,12 +40,16 @@ def _call(student, function: str, *args):
 
 
 def _expect_depths(got, expected: torch.Tensor, what: str) -> None:
-    """A clear message when the result has one entry per layer but lacks the embedding output."""
+    """A clear message when the result is one depth short: which end is missing, if either matches."""
     if not isinstance(got, torch.Tensor) or got.dim() != expected.dim():
         return
-    if got.shape[0] == expected.shape[0] - 1 and tuple(got.shape[1:]) == tuple(expected.shape[1:]):
-        raise CheckFailed(f"{what}: one entry per layer but the embedding output is missing: "
-                          "hidden_states[0] (the embedding output) comes first, then one per layer")
+    if got.shape[0] != expected.shape[0] - 1 or tuple(got.shape[1:]) != tuple(expected.shape[1:]):
+        return
+    if torch.allclose(got.float(), expected[:-1], atol=1e-5):
+        raise CheckFailed(f"{what}: the last layer's output is missing: keep every entry of hidden_states, "
+                          "the embedding output first, then one per layer")
+    raise CheckFailed(f"{what}: one entry per layer but the embedding output is missing: "
+                      "hidden_states[0] (the embedding output) comes first, then one per layer")
 
 
 def _hidden_states(reference, role: str, text: str) -> torch.Tensor:
