@@ -102,6 +102,7 @@ def test_call_returns_plain_data(child):
     logits = torch.randn(2, 5)
     assert torch.allclose(child.call("softmax", logits), torch.softmax(logits, -1))
     assert child.call("identity", (1, "a"), [2.5], {"k": None}) == ((1, "a"), [2.5], {"k": None})
+    assert child.call("identity", {0: "NEGATIVE", "$k": 1.5}) == ({0: "NEGATIVE", "$k": 1.5},)
     assert child.call("count_ids", tokenizer("decoder"), "Love") == [18565]
 
 

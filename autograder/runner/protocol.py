@@ -1,7 +1,8 @@
 """Plain-data messages between the trusted grader and an untrusted child.
 
 Only JSON crosses the boundary: numbers, strings, booleans, None, lists, string-keyed dicts, tuples as
-`{"$tuple": [...]}` and tensors as `{"$tensor": {"dtype", "shape", "data" (base64 of the raw bytes)}}`.
+`{"$tuple": [...]}`, dicts with keys other than plain strings as `{"$dict": [[key, value], ...]}`, and
+tensors as `{"$tensor": {"dtype", "shape", "data" (base64 of the raw bytes)}}`.
 Nothing is ever unpickled, and decoding checks every node, so a hostile child can send wrong answers but
 never objects.
 Each message is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON.
@@ -47,11 +48,11 @@ def encode(value, depth: int = 0):
     if type(value) is tuple:
         return {"$tuple": [encode(v, depth + 1) for v in value]}
     if type(value) is dict:
-        if not all(type(k) is str for k in value):
-            raise TypeError("a dict whose keys are not all strings")
-        if "$tensor" in value or "$tuple" in value:
-            raise TypeError("a dict with a reserved key ('$tensor' or '$tuple')")
-        return {k: encode(v, depth + 1) for k, v in value.items()}
+        if all(type(k) is str and not k.startswith("$") for k in value):
+            return {k: encode(v, depth + 1) for k, v in value.items()}
+        if not all(k is None or type(k) in (bool, int, float, str) for k in value):
+            raise TypeError("a dict whose keys are not numbers or strings")
+        return {"$dict": [[k, encode(v, depth + 1)] for k, v in value.items()]}
     raise TypeError(f"an object of type {type(value).__name__}")
 
 
@@ -71,6 +72,13 @@ def decode(value, depth: int = 0):
         if type(value["$tuple"]) is not list:
             raise ProtocolError("malformed tuple")
         return tuple(decode(v, depth + 1) for v in value["$tuple"])
+    if "$dict" in value:
+        pairs = value["$dict"]
+        if type(pairs) is not list or not all(type(p) is list and len(p) == 2 and
+                                              (p[0] is None or type(p[0]) in (bool, int, float, str))
+                                              for p in pairs):
+            raise ProtocolError("malformed dict")
+        return {key: decode(item, depth + 1) for key, item in pairs}
     return {str(k): decode(v, depth + 1) for k, v in value.items()}
 
 
