@@ -158,8 +158,9 @@ def _check_top_k(student, reference, role: str, prompt: str, k: int, spy: tuple[
         values = [p[1] for p in got]
         if all(isinstance(v, float) for v in values) and values != sorted(values, reverse=True):
             raise CheckFailed(f"{what}: the tokens should be sorted, most probable first")
-        if all(isinstance(v, float) for v in values) and any(v > 1.0 for v in values):
-            raise CheckFailed(f"{what}: probabilities should be between 0 and 1 (not percentages)")
+        if all(isinstance(v, float) for v in values) and any(v > 1.0 or v < 0.0 for v in values):
+            raise CheckFailed(f"{what}: these are not probabilities (each must lie between 0 and 1): return "
+                              "your softmax of the last position's logits, not percentages or raw logits")
     expect_equal(got, expected, what, float_tol=1e-5)
 
 
