@@ -44,6 +44,7 @@ RUNTIME = (
     "labs/__init__.py",
     "labs/encoders_decoders/__init__.py",
     "labs/encoders_decoders/compare.py",
+    "labs/encoders_decoders/expected.py",
     "labs/encoders_decoders/public.py",
 )
 VENDOR = "models/vendor"

@@ -77,7 +77,9 @@ def confine(limits: Limits) -> bool:
     os.chdir(workdir)
     _refuse_sockets()
     for limit, value in ((resource.RLIMIT_AS, _vm_size() + limits.memory_mb * 2**20),
-                         (resource.RLIMIT_NPROC, _user_task_count(uid) + limits.max_processes),
+                         # A fresh uid (as root) owns no task yet; otherwise count what the user runs.
+                         (resource.RLIMIT_NPROC, (0 if as_root else _user_task_count(uid))
+                          + limits.max_processes),
                          (resource.RLIMIT_FSIZE, limits.max_file_mb * 2**20),
                          (resource.RLIMIT_CORE, 0)):
         with contextlib.suppress(ValueError, OSError):

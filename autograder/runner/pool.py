@@ -120,6 +120,7 @@ class StudentProcess:
     fatal: set[int] = field(default_factory=set)  # cells that killed or hung a child: skipped from then on
     timed_out: set[str] = field(default_factory=set)  # functions that hung once: not called again
     isolated: bool = False  # whether the child got its private namespaces (hidden folders, no network)
+    last_spied: dict[str, int] = field(default_factory=dict)  # calls counted by the last call's `spy`
     restarts: int = 0
     _pid: int | None = None
     _sock: socket.socket | None = None

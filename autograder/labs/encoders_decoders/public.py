@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch.overrides import TorchFunctionMode
 
+from autograder.labs.encoders_decoders import expected as expected_values
 from autograder.labs.encoders_decoders.compare import (
     CheckFailed,
     expect_close,
@@ -183,41 +184,32 @@ def _reference_generate(model, tokenizer, prompt: str, max_new_tokens: int):
 def _table_matches(fn: Callable, role: str, text: str) -> None:
     tokenizer, _ = _pair(role)
     ids = tokenizer(text).input_ids
-    expected = list(zip(ids, tokenizer.convert_ids_to_tokens(ids), strict=True))
+    expected = expected_values.input_table(tokenizer, text)
     got = _call(fn, tokenizer, text)
     what = f"model_input_table(<{role} tokenizer>, {text!r})"
     expect_type(got, list, what)
     _hint_token_strings(got, ids, tokenizer, what, want_decoded=False, item=1)
-    n_special = sum(i in tokenizer.all_special_ids for i in ids)
-    if n_special and len(got) == len(ids) - n_special:
-        raise CheckFailed(f"{what}: {n_special} item(s) short: include the special tokens the tokenizer adds")
+    expected_values.expect_special_tokens_included(got, tokenizer, ids, what)
     expect_equal(got, expected, what)
 
 
 def _splits_match(fn: Callable, role: str, words: list[str]) -> None:
     tokenizer, _ = _pair(role)
-    expected = {
-        w: tokenizer.convert_ids_to_tokens(tokenizer(w, add_special_tokens=False).input_ids) for w in words
-    }
+    expected = expected_values.subword_splits(tokenizer, words)
     what = f"subword_splits(<{role} tokenizer>, {words!r})"
     expect_equal(_call(fn, tokenizer, list(words)), expected, what)
 
 
 def _special_positions_match(fn: Callable, role: str, input_ids: list[int]) -> None:
     tokenizer, _ = _pair(role)
-    special = set(tokenizer.all_special_ids)
-    expected: dict[str, list[int]] = {}
-    for position, i in enumerate(input_ids):
-        if i in special:
-            expected.setdefault(tokenizer.convert_ids_to_tokens(i), []).append(position)
+    expected = expected_values.special_token_positions(tokenizer, input_ids)
     what = f"special_token_positions(<{role} tokenizer>, {input_ids!r})"
     expect_equal(_call(fn, tokenizer, list(input_ids)), expected, what)
 
 
 def _unknown_count_matches(fn: Callable, role: str, text: str) -> None:
     tokenizer, _ = _pair(role)
-    unk = tokenizer.unk_token_id
-    expected = 0 if unk is None else tokenizer(text).input_ids.count(unk)
+    expected = expected_values.unknown_token_count(tokenizer, text)
     expect_equal(_call(fn, tokenizer, text), expected, f"unknown_token_count(<{role} tokenizer>, {text!r})")
 
 
