@@ -54,10 +54,15 @@ def grade_submission(student: str, submission: Submission, zygote: Zygote, model
                 for part in PARTS]
     started: list[tuple[PartOutcome, Path, PartRun]] = []
     try:
+        # Every part's child runs its cells at once (they are independent); then each is waited for.
         for outcome in outcomes:
             suite = SUITES / f"test_{outcome.part.stem}.py"
             if suite.is_file():
-                started.append((outcome, suite, _start_part(outcome, zygote)))
+                started.append((outcome, suite, _begin_part(outcome, zygote)))
+        for outcome, _, run in started:
+            if run.student is not None:
+                run.student.start()
+                outcome.cells = [run.student.reports[i] for i in sorted(run.student.reports)]
         run_suites({suite: run for _, suite, run in started}, models)
     finally:
         for _, _, run in started:
@@ -68,8 +73,8 @@ def grade_submission(student: str, submission: Submission, zygote: Zygote, model
     return Grade(student, outcomes, time.monotonic() - start)
 
 
-def _start_part(outcome: PartOutcome, zygote: Zygote) -> PartRun:
-    """Run the part's notebook in a child (cell reports go to `outcome`), ready for its suite."""
+def _begin_part(outcome: PartOutcome, zygote: Zygote) -> PartRun:
+    """The part's notebook, set running in a child, or why it cannot run."""
     missing = outcome.note or f"{outcome.part.stem}.ipynb not found in the submission"
     if outcome.file is None:
         return PartRun(outcome.part.number, None, missing)
@@ -78,6 +83,5 @@ def _start_part(outcome: PartOutcome, zygote: Zygote) -> PartRun:
     except NotebookError as exc:
         outcome.note = str(exc)
         return PartRun(outcome.part.number, None, str(exc))
-    process.start()
-    outcome.cells = [process.reports[i] for i in sorted(process.reports)]
+    process.begin()
     return PartRun(outcome.part.number, process)

@@ -106,10 +106,12 @@ def run_suites(runs: dict[Path, PartRun], models: str) -> None:
         return
     folder = next(iter(runs)).parent
     plugin = _Plugin({suite.stem: run for suite, run in runs.items()}, models)
-    # Plugins off: no cache or terminal output, and no unraisable/thread-exception hooks, whose forced
-    # gc.collect() passes cost seconds per run once torch and transformers are loaded.
-    args = [*map(str, runs), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:warnings",
-            "-p", "no:randomly", "-p", "no:unraisableexception", "-p", "no:threadexception",
+    # Plugins off: no cache, terminal output or log capture (a handler set up per test), and no
+    # unraisable/thread-exception hooks, whose forced gc.collect() passes cost seconds per run once torch and
+    # transformers are loaded.
+    plugins_off = ("cacheprovider", "terminal", "warnings", "logging", "randomly", "unraisableexception",
+                   "threadexception")
+    args = [*map(str, runs), *(f"-pno:{name}" for name in plugins_off),
             "--import-mode=importlib", "--rootdir", str(folder), "--confcutdir", str(folder),
             "-o", "addopts=", "-o", "python_files=*.py", "-s"]
     with contextlib.redirect_stdout(io.StringIO()):

@@ -10,7 +10,9 @@ cell that killed it is skipped from then on, so one bad cell costs that cell, an
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import multiprocessing
 import os
 import re
 import socket
@@ -74,20 +76,32 @@ class Zygote:
                                         cwd="/")
         theirs.close()
         self._ready = False  # it warms up in the background; the first spawn waits for it
+        self._lock = contextlib.nullcontext()  # until `share`
 
-    def spawn(self) -> tuple[int, socket.socket]:
+    def _wait_ready(self) -> None:
         if not self._ready:
             try:
                 protocol.receive(self.control)
             except EOFError:
                 raise RuntimeError("the grading worker failed to start (see the messages above)") from None
             self._ready = True
-        protocol.send(self.control, {"op": "spawn", "limits": dataclasses.asdict(self.limits)})
-        data, fds, _, _ = socket.recv_fds(self.control, 64, 1)
+
+    def share(self) -> None:
+        """Make this zygote safe to use from processes forked after this call (`grade-all --jobs`): one
+        request and its reply at a time on the shared control socket."""
+        self._wait_ready()
+        self._lock = multiprocessing.get_context("fork").Lock()
+
+    def spawn(self) -> tuple[int, socket.socket]:
+        self._wait_ready()
+        with self._lock:
+            protocol.send(self.control, {"op": "spawn", "limits": dataclasses.asdict(self.limits)})
+            data, fds, _, _ = socket.recv_fds(self.control, 64, 1)
         return int(data), socket.socket(fileno=fds[0])
 
     def kill(self, pid: int) -> None:
-        protocol.send(self.control, {"op": "kill", "pid": pid})
+        with self._lock:
+            protocol.send(self.control, {"op": "kill", "pid": pid})
 
     def close(self) -> None:
         self.control.close()
@@ -128,13 +142,18 @@ class StudentProcess:
     def __post_init__(self):
         self.tampering = tampering(self.cells)
 
+    def begin(self) -> None:
+        """Fork a child and hand it the cells; it runs them while the caller goes on (then `start`)."""
+        self._pid, self._sock = self.zygote.spawn()
+        self._sock.settimeout(self.zygote.limits.cell_timeout + GRACE)
+        protocol.send(self._sock, {"cells": self.cells, "skip": sorted(self.fatal)})
+
     def start(self) -> None:
-        """Run the cells in a fresh child; when a cell kills or hangs it, start again without that cell."""
-        limits = self.zygote.limits
+        """Wait until the cells have run in a child (forked here unless `begin` did); when a cell kills or
+        hangs it, start again without that cell."""
         while True:
-            self._pid, self._sock = self.zygote.spawn()
-            self._sock.settimeout(limits.cell_timeout + GRACE)
-            protocol.send(self._sock, {"cells": self.cells, "skip": sorted(self.fatal)})
+            if self._sock is None:
+                self.begin()
             current = None
             try:
                 while (event := protocol.receive(self._sock))["event"] != "ready":
