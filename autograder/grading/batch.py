@@ -1,9 +1,11 @@
-"""Grade one submission or a whole class, writing every report; `--jobs` workers each hold a warm zygote."""
+"""Grade one submission or a whole class, writing every report; `--jobs` workers share one warm zygote."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
+import os
 import shutil
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -20,7 +22,7 @@ from autograder.grading.submission import Submission, locate
 from autograder.labs.encoders_decoders import LAB_ID
 from autograder.runner.pool import Zygote
 
-_zygote: Zygote | None = None  # one per process: the grader's own, or a --jobs worker's
+_zygote: Zygote | None = None  # the grader's, inherited by its --jobs workers
 
 
 def _worker_zygote(models: str, hide: tuple[Path, ...] = ()) -> Zygote:
@@ -146,29 +148,53 @@ def grade_all(root: Path, out: Path, models: str, jobs: int = 1, resume: bool = 
     columns = (TextColumn("Grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                TimeRemainingColumn())
     progress = Progress(*columns, disable=not sys.stderr.isatty(), transient=False)
+    hide = (root, out)  # children see neither the class's submissions nor its results
+    pool = _workers(jobs, models, hide)  # forked before the progress bar starts a thread
     try:
         with progress:
             task = progress.add_task("grade", total=len(students), rate="")
-            # Children see neither the class's submissions nor its results.
-            for student, outcome in _run(students, out, models, jobs, resume, (root, out)):
+            for student, outcome in _run(pool, students, out, models, resume, hide):
                 outcomes[student] = outcome
                 elapsed = progress.tasks[0].elapsed or 1e-9
                 progress.update(task, advance=1, rate=f"{len(outcomes) / elapsed:.2f} students/s")
     finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
         strangers = write_class_reports(out, sorted(outcomes), entries)
     return outcomes, strangers
 
 
-def _run(students: dict[str, Path], out: Path, models: str, jobs: int, resume: bool, hide: tuple):
+def _workers(jobs: int, models: str, hide: tuple) -> ProcessPoolExecutor | None:
+    """`jobs` worker processes forked from this one once it holds the warm zygote and the reference models:
+    they share those pages copy-on-write, and share the zygote itself, so a worker adds little more than
+    its own pytest sessions. None for one job (this process grades)."""
     if jobs <= 1:
+        return None
+    # Forked workers must not inherit thread pools: one torch thread each (they run side by side), and no
+    # tokenizer threads.
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    import torch
+
+    torch.set_num_threads(1)
+    _worker_zygote(models, hide).share()
+    gc.freeze()  # the collector would otherwise touch, and so copy, every shared object in every worker
+    pool = ProcessPoolExecutor(jobs, mp_context=get_context("fork"))
+    pool.submit(int).result()  # a fork pool starts all its workers at the first task: now, thread-free
+    return pool
+
+
+def _run(pool: ProcessPoolExecutor | None, students: dict[str, Path], out: Path, models: str, resume: bool,
+         hide: tuple):
+    if pool is None:
         for student, folder in students.items():
             yield student, _grade_student(student, folder, out, models, resume, hide)
         return
-    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
-        futures = {pool.submit(_grade_student, s, f, out, models, resume, hide): s
-                   for s, f in students.items()}
-        for future in as_completed(futures):
+    futures = {pool.submit(_grade_student, s, f, out, models, resume, hide): s for s, f in students.items()}
+    for future in as_completed(futures):
+        try:
             yield futures[future], future.result()
+        except Exception as exc:  # a worker died (killed from outside, or out of memory)
+            yield futures[future], ("error", f"the grading worker failed: {type(exc).__name__}: {exc}")
 
 
 def write_class_reports(out: Path, students: list[str], entries: list | None = None) -> list[str]:
