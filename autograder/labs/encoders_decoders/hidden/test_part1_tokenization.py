@@ -186,7 +186,14 @@ def test_unknown_count_zero_for_known_wordpiece_text(student, reference):
     _check_unknown(student, reference, WORDPIECE, text)
 
 
-@points(2)
+@points(1)
 def test_unknown_count_matches_tokenizer_bpe(student, reference):
     """unknown_token_count is 0 for byte-level BPE, even with emoji and other scripts (GPT-2)"""
     _check_unknown(student, reference, BPE, "Hi 🧧 and ا, 東京 🤖 naïve… 1,234")
+
+
+@points(1)
+def test_unknown_count_uses_the_tokenizers_own_unknown_token(student, reference):
+    """unknown_token_count counts GPT-2's unknown token, <|endoftext|>, where a text holds it"""
+    # GPT-2 spells its unknown token differently from BERT: a count of "[UNK]" strings finds none here.
+    _check_unknown(student, reference, BPE, "The end.<|endoftext|>A new story begins.")
