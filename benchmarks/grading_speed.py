@@ -7,7 +7,8 @@ Four measurements on the offline kit, one after another in this one run:
 1. `autograder grade-all` of N submissions (solutions and typical mistakes from tests/submissions, as
    .ipynb), with --jobs 1 and --jobs 2: wall time, seconds per submission, peak memory of the process tree
    (the sum of PSS, so pages the forked children share with the zygote count once).
-2. The marginal cost of one more submission: grade-all of N and of N/2, (T(N) - T(N/2)) / (N/2).
+2. The marginal cost of one more submission: grade-all of N and of N/2, (T(N) - T(N/2)) / (N/2), for
+   --jobs 1 and --jobs 2.
 3. `nbgrader autograde` of the same submissions on the course `autograder build nbgrader` writes (the
    stock nbgrader pipeline: one kernel per notebook, one notebook after another). nbgrader is slow, so
    --nbgrader-n may grade fewer of the same submissions; its per-submission time is then what is compared.
@@ -148,11 +149,12 @@ def main() -> None:
         print(f"grade-all --jobs 2 of {args.n} ...", flush=True)
         results["grade_all_jobs2"] = grade_all(work, names, 2, work)
         half = names[: args.n // 2]
-        print(f"grade-all --jobs 1 of {len(half)} ...", flush=True)
-        results["grade_all_half_jobs1"] = grade_all(work, half, 1, work)
-        results["marginal_seconds_per_submission"] = round(
-            (results["grade_all_jobs1"]["seconds"] - results["grade_all_half_jobs1"]["seconds"])
-            / (args.n - len(half)), 2)
+        for jobs in (1, 2):
+            print(f"grade-all --jobs {jobs} of {len(half)} ...", flush=True)
+            whole = results[f"grade_all_jobs{jobs}"]
+            part = results[f"grade_all_half_jobs{jobs}"] = grade_all(work, half, jobs, work)
+            results[f"marginal_seconds_per_submission_jobs{jobs}"] = round(
+                (whole["seconds"] - part["seconds"]) / (args.n - len(half)), 2)
         graded_by_nbgrader = names[: args.nbgrader_n or args.n]
         results["nbgrader_n"] = len(graded_by_nbgrader)
         print(f"nbgrader autograde of {len(graded_by_nbgrader)} ...", flush=True)
