@@ -1,6 +1,7 @@
 """Every test runs offline, on the seeded model kit."""
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,12 @@ def hub_pair():
             pytest.skip(f"real {role} model not available offline: {exc}")
 
     return load
+
+
+@pytest.fixture(scope="session")
+def scrubbed_home(kit_dir, tmp_path_factory):
+    """A HOME for the scrubbed runs, with the offline kit built (as the workflow's setup step does)."""
+    home = tmp_path_factory.mktemp("home")
+    cache = home / ".cache" / "autograder" / "kit" / kit_dir.name
+    shutil.copytree(kit_dir, cache)
+    return home

@@ -5,14 +5,13 @@ as Gradescope does, and points AUTOGRADER_PYTHON at this interpreter instead of 
 """
 
 import json
-import os
 import shutil
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
+from platforms import run_autograder, simulated_root
 
 from autograder.build import gradescope
 from autograder.errors import UsageError
@@ -26,31 +25,6 @@ def bundle(repo, tmp_path_factory):
     out = tmp_path_factory.mktemp("bundle") / "autograder.zip"
     assert gradescope.build(repo, out) == [out]
     return out
-
-
-def simulated_root(bundle: Path, root: Path, submission: list[Path]) -> Path:
-    (root / "source").mkdir(parents=True)
-    with zipfile.ZipFile(bundle) as archive:
-        for info in archive.infolist():
-            target = root / "source" / info.filename
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(archive.read(info))
-            target.chmod(info.external_attr >> 16 & 0o777)
-    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
-    (root / "submission").mkdir()
-    for path in submission:
-        shutil.copy(path, root / "submission" / path.name)
-    return root
-
-
-def run_autograder(root: Path, kit_dir: Path) -> dict:
-    env = {**os.environ, "GRADESCOPE_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable,
-           "AUTOGRADER_KIT_DIR": str(kit_dir.parent)}
-    env.pop("AUTOGRADER_MODELS", None)
-    result = subprocess.run([str(root / "run_autograder")], env=env, capture_output=True, text=True,
-                            timeout=900, cwd=root)
-    assert result.returncode == 0, result.stderr
-    return json.loads((root / "results" / "results.json").read_text())
 
 
 def valid(results: dict) -> None:

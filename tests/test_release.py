@@ -17,7 +17,7 @@ from pathlib import Path
 
 import jupytext
 import pytest
-import yaml
+from platforms import grader_steps, scrubbed_run, workflow
 
 from autograder.build import release
 from autograder.build.assignments import _normalize
@@ -32,16 +32,6 @@ def built(repo, tmp_path_factory):
     out = tmp_path_factory.mktemp("release") / "template"
     written = release.build(repo, out)
     return out, written
-
-
-def workflow(out: Path) -> dict:
-    return yaml.safe_load((out / ".github" / "workflows" / "classroom.yml").read_text(encoding="utf-8"))
-
-
-def grader_steps(out: Path) -> list[dict]:
-    steps = workflow(out)["jobs"]["run-autograding-tests"]["steps"]
-    grader = "classroom-resources/autograding-command-grader@v1"
-    return [s for s in steps if s.get("uses") == grader]
 
 
 def test_layout(built):
@@ -219,13 +209,6 @@ def test_summary_table(built, tmp_path):
 # ------------------------------------------------------------- the grader commands, as Classroom runs them
 
 
-def scrubbed_run(command: str, cwd: Path, home: Path) -> subprocess.CompletedProcess:
-    """Run a step's command like the command grader: only PATH and HOME in the environment."""
-    path = f"{Path(sys.executable).parent}:/usr/bin:/bin"
-    return subprocess.run(["env", "-i", f"PATH={path}", f"HOME={home}", "bash", "-c", command], cwd=cwd,
-                          capture_output=True, text=True, timeout=900)
-
-
 def with_solutions(repo: Path, out: Path, target: Path) -> Path:
     shutil.copytree(out, target)
     for part in PARTS:
@@ -233,15 +216,6 @@ def with_solutions(repo: Path, out: Path, target: Path) -> Path:
         jupytext.write(jupytext.read(source), target / f"{part.stem}.ipynb", fmt="ipynb")
         shutil.copy(source, target / f"{part.stem}.py")
     return target
-
-
-@pytest.fixture(scope="module")
-def scrubbed_home(kit_dir, tmp_path_factory):
-    """A HOME for the scrubbed runs, with the offline kit built (as the workflow's setup step does)."""
-    home = tmp_path_factory.mktemp("home")
-    cache = home / ".cache" / "autograder" / "kit" / kit_dir.name
-    shutil.copytree(kit_dir, cache)
-    return home
 
 
 def test_one_step_fails_on_the_stub(built, scrubbed_home, tmp_path):
