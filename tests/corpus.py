@@ -9,6 +9,7 @@ Each sample in manifest.toml is a recipe applied to the solution or stub noteboo
     prepend_cells / append_cells = {part = "part3_softmax", file = "x.py"} (or a list of such tables):
                                              a new `# %%` cell after the setup cell / at the end of the part
     extra_files = ["conftest.py.txt"]        copied into the folder without the `.txt` suffix
+    extra_files = {"pkg/mod.py" = "x.py.txt"}   or each copied to the path given (folders made)
     raw_files = {"part1_tokenization.ipynb" = "broken.ipynb.txt"}   a part file replaced byte for byte
     drop_parts = ["part4_greedy_decoding"]
     as_ipynb = true                          write the parts as .ipynb (via jupytext) instead of .py
@@ -138,8 +139,12 @@ def materialize(name: str, dest: Path, manifest: dict | None = None) -> Path:
         for stale in dest.glob(f"{Path(file_name).stem}.*"):
             stale.unlink()
         shutil.copyfile(SNIPPETS / snippet, dest / file_name)
-    for extra in sample.get("extra_files", []):
-        shutil.copyfile(SNIPPETS / extra, dest / extra.removesuffix(".txt"))
+    extras = sample.get("extra_files", [])
+    if isinstance(extras, list):
+        extras = {extra.removesuffix(".txt"): extra for extra in extras}
+    for target, snippet in extras.items():
+        (dest / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SNIPPETS / snippet, dest / target)
     return dest
 
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 import csv
 import html
 import json
-import os
 import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import jupytext
+import corpus
 import nbformat
 import pytest
+from platforms import nbgrader, nbgrader_scores, nbgrader_submission, write_submission
 
 from autograder.build import nbgrader as course
 from autograder.errors import UsageError
@@ -29,19 +29,7 @@ from autograder.labs.encoders_decoders import LAB_ID, PARTS
 
 REPO = Path(__file__).resolve().parent.parent
 HIDDEN = REPO / "autograder" / "labs" / LAB_ID / "hidden"
-NBGRADER = [sys.executable, "-m", "nbgrader"]
 AUTOGRADED = [p for p in PARTS if not p.manual_points]
-
-
-def nbgrader(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    # nbgrader runs `alembic` (the gradebook's migrations) from PATH: the venv's bin must come first.
-    env = {**os.environ, "AUTOGRADER_MODELS": "offline", "HF_HUB_OFFLINE": "1",
-           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
-    done = subprocess.run([*NBGRADER, *args], cwd=root, env=env, capture_output=True, text=True, check=False)
-    if check and done.returncode != 0:
-        raise AssertionError(f"nbgrader {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n"
-                             f"{done.stderr[-4000:]}")
-    return done
 
 
 def _stripped(path: Path) -> set[str]:
@@ -62,17 +50,6 @@ def hidden_lines() -> set[str]:
 def leaked(text: str, lines: set[str]) -> list[str]:
     text = html.unescape(text)
     return sorted(line for line in lines if line in text)
-
-
-def write_submission(folder: Path, parts: dict[str, str | bytes]) -> None:
-    """parts: stem -> Jupytext text (converted to release form) or raw bytes (written as the .ipynb)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for stem, content in parts.items():
-        target = folder / f"{stem}.ipynb"
-        if isinstance(content, bytes):
-            target.write_bytes(content)
-        else:
-            nbformat.write(course.submitted_copy(REPO, content, stem), target)
 
 
 # ------------------------------------------------------------------------------------------ default tier
@@ -231,29 +208,13 @@ def test_generate_assignment_releases_no_hidden_text_and_no_gradebook(tmp_path):
 
 # --------------------------------------------------------------------------------------------- slow tier
 
-SAMPLES = ("m_softmax_no_max_shift", "a_monkeypatch_compare", "a_os_exit_and_segfault")
-
-
-def _sample_parts(name: str, tmp: Path) -> dict[str, str | bytes]:
-    import corpus
-
-    folder = corpus.materialize(name, tmp / "corpus" / name)
-    parts: dict[str, str | bytes] = {}
-    for path in sorted(folder.iterdir()):
-        if path.suffix == ".py" and path.stem in corpus.PART_STEMS:
-            parts[path.stem] = path.read_text(encoding="utf-8")
-        elif path.suffix == ".ipynb":
-            try:
-                parts[path.stem] = jupytext.writes(jupytext.read(path), fmt="py:percent")
-            except Exception:  # an unreadable notebook goes to nbgrader as it is
-                parts[path.stem] = path.read_bytes()
-    return parts
+SAMPLES = ("m_softmax_no_max_shift", "a_monkeypatch_compare", "a_os_exit_and_segfault",
+           "a_planted_bridge")
 
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     """One course: built, released, with submissions autograded by nbgrader and by grade-all."""
-    sys.path.insert(0, str(REPO / "tests"))
     root = tmp_path_factory.mktemp("nbcourse")
     timings = {}
     course.build(REPO, root)
@@ -267,7 +228,8 @@ def pipeline(tmp_path_factory):
     for path in (root / "release" / LAB_ID).glob("*.ipynb"):
         (submitted / "stubs" / LAB_ID / path.name).write_bytes(path.read_bytes())
     for name in SAMPLES:
-        write_submission(submitted / name / LAB_ID, _sample_parts(name, root.parent / f"{root.name}-samples"))
+        folder = corpus.materialize(name, root.parent / f"{root.name}-samples" / name)
+        nbgrader_submission(folder, submitted / name / LAB_ID)
     students = sorted(p.name for p in submitted.iterdir())
     start = time.monotonic()
     nbgrader(root, "autograde", LAB_ID)
@@ -287,18 +249,6 @@ def pipeline(tmp_path_factory):
     return root, students, root.parent / f"{root.name}-standalone"
 
 
-def _nbgrader_scores(root: Path) -> dict[str, dict[str, tuple[float, bool]]]:
-    from nbgrader.api import Gradebook
-
-    scores: dict = {}
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
-        for student in gradebook.students:
-            for part in PARTS:
-                notebook = gradebook.find_submission_notebook(part.stem, LAB_ID, student.id)
-                scores.setdefault(student.id, {})[part.stem] = (notebook.score, notebook.needs_manual_grade)
-    return scores
-
-
 @pytest.mark.slow
 def test_validate_invert_fails_every_hidden_test_of_the_release(pipeline):
     root, _, _ = pipeline
@@ -312,7 +262,7 @@ def test_solution_scores_90_and_the_reflections_wait_for_a_grader(pipeline):
     from nbgrader.api import Gradebook
 
     root, _, _ = pipeline
-    scores = _nbgrader_scores(root)["solution"]
+    scores = nbgrader_scores(root)["solution"]
     assert sum(score for score, _ in scores.values()) == 90
     for part in PARTS:
         score, manual = scores[part.stem]
@@ -320,7 +270,7 @@ def test_solution_scores_90_and_the_reflections_wait_for_a_grader(pipeline):
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
         reflection = gradebook.find_submission_notebook("part5_reflection", LAB_ID, "solution")
         assert reflection.max_score == 10 and reflection.needs_manual_grade
-    assert all(score == 0 for score, _ in _nbgrader_scores(root)["stubs"].values())
+    assert all(score == 0 for score, _ in nbgrader_scores(root)["stubs"].values())
     with open(root / "grades.csv", newline="") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     assert float(rows["solution"]["raw_score"]) == 90 and float(rows["stubs"]["raw_score"]) == 0
@@ -329,7 +279,7 @@ def test_solution_scores_90_and_the_reflections_wait_for_a_grader(pipeline):
 @pytest.mark.slow
 def test_nbgrader_scores_equal_the_standalone_graders_per_part(pipeline):
     root, students, standalone = pipeline
-    scores = _nbgrader_scores(root)
+    scores = nbgrader_scores(root)
     with open(standalone / "grades.csv", newline="") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
     differences = []

@@ -236,6 +236,11 @@ c = get_config()  # noqa: F821
 
 c.CourseDirectory.course_id = "{COURSE_ID}"
 c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+# Autograde runs each kernel in the student's folder, first on its import path: a Python file or an
+# autograder/ package handed in beside the notebooks would replace what the hidden-test cells import. The
+# lab has only notebooks, so nothing else a submission holds is copied there.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", "*.py", "*.pth",
+                            "autograder"]
 
 # Student notebooks get nbgrader's stub; the function name is in the docstring just above it.
 c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\n"
@@ -323,6 +328,12 @@ grade large classes with `autograder grade-all --jobs N` and use nbgrader for th
 - A kernel killed by the student's code (`os._exit`) is restarted and the remaining cells run on; any code
   that depended on the lost kernel state fails in the kernel, but the hidden tests grade the file, so
   their scores do not change.
+- One unreadable notebook (invalid JSON, say) makes nbgrader give up on the student's whole submission:
+  autograde logs "There was an error processing assignment" and every notebook of that student scores 0.
+  `autograder grade-all` scores the unreadable part 0 and the other parts as usual: use its grades for that
+  student.
+- Files handed in besides the notebooks are not copied next to the kernel (`CourseDirectory.ignore` in
+  `nbgrader_config.py`): a planted `autograder/` package or `sitecustomize.py` cannot replace the bridge.
 """
 
 
