@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export AUTOGRADER_MODELS ?= offline
 
-.PHONY: setup grade demo test test-slow lint assignments
+.PHONY: setup grade demo test test-slow prove lint assignments
 
 setup: $(VENV)/.installed
 
@@ -42,6 +42,9 @@ test: setup $(ACTIONLINT)
 
 test-slow: setup
 	$(BIN)/python -m pytest -m slow
+
+prove: setup
+	$(BIN)/python -m pytest -m paths -s tests/test_paths.py
 
 lint: setup
 	$(BIN)/ruff check .

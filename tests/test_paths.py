@@ -1,0 +1,286 @@
+"""Every sample of the corpus through every grading path, with one summary: `make prove` (about an hour).
+
+Each sample of tests/submissions/manifest.toml goes to each path in the form that path receives:
+
+- standalone: `autograder grade-all --jobs 2` of the samples as handed in: the notebooks (.ipynb) and any
+  other files they hold;
+- nbgrader: `nbgrader autograde` of the course `autograder build nbgrader` writes, each sample in
+  `submitted/<student>/<lab>/` with its notebooks in the release's layout, and its other files;
+- Gradescope: the bundle's `run_autograder` in a simulated /autograder, the sample's files uploaded;
+- Classroom: in a copy of the template repository holding the sample's files, every public grader step's
+  command with only PATH and HOME (as the command grader runs it), then the hidden-test step's script.
+
+What must hold:
+
+- standalone: each sample scores its manifest's points per part. So every mistake loses points, every
+  correct alternative scores full marks, and every attack gains nothing.
+- nbgrader, Gradescope and the Classroom hidden-test step: exactly the standalone scores, part by part.
+  Where nbgrader itself behaves differently (it gives up on a whole submission holding one unreadable
+  notebook), the manifest's `nbgrader_expected` says what it must score instead, and the summary counts
+  those samples apart.
+- Classroom public steps: these are all-or-nothing public checks, early feedback rather than a grade. Every
+  part of the reference solutions and the correct alternatives passes its step, and every part of the stubs
+  fails. Mistakes that still pass their step are counted in the summary and not failed: only the hidden
+  tests are meant to catch those.
+
+The paths run two at a time (nbgrader as two half-class courses, the longest jobs, first). The summary goes
+to stdout (run with -s) and to `paths-summary.json` in the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+import jupytext
+import pytest
+from corpus import PART_STEMS, load_manifest, materialize_all
+from platforms import (
+    REPO,
+    grader_steps,
+    nbgrader,
+    nbgrader_scores,
+    nbgrader_submission,
+    run_autograder,
+    scrubbed_run,
+    simulated_root,
+    workflow,
+)
+
+from autograder.build import gradescope, release
+from autograder.build import nbgrader as course
+from autograder.labs.encoders_decoders import LAB_ID, PARTS
+
+pytestmark = pytest.mark.paths
+
+MANIFEST = load_manifest()
+# PATHS_SAMPLES="name,name" proves just those samples (to look into one path's disagreement quickly).
+SAMPLES = {n: s for n, s in MANIFEST.items() if n in os.environ.get("PATHS_SAMPLES", n).split(",")}
+GRADED = [part for part in PARTS if part.points]
+KEYS = [f"part{part.number}" for part in GRADED]  # the manifest's and grades.csv's names for the parts
+HIDDEN_STEP = "Run the hidden tests (optional, feedback only)"
+PATHS = ("nbgrader", "gradescope", "classroom_hidden")  # each must give the standalone grader's scores
+FULL = {f"part{part.number}": float(part.points) for part in GRADED}
+Scores = dict[str, float | None]  # part key -> points; None where a path reported no score
+
+
+def _handed_in(folder: Path, dest: Path) -> Path:
+    """The sample as a student hands it in: each Jupytext part as .ipynb, every other file as it is."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_dir():
+            continue
+        target = dest / path.relative_to(folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent == folder and path.suffix == ".py" and path.stem in PART_STEMS:
+            jupytext.write(jupytext.read(path), target.with_suffix(".ipynb"), fmt="ipynb")
+        else:
+            shutil.copyfile(path, target)
+    return dest
+
+
+def _results_scores(results_json: Path) -> Scores:
+    """Points per part from a Gradescope-schema results.json (test numbers are "<part>.<k>")."""
+    if not results_json.is_file():
+        return dict.fromkeys(KEYS)
+    scores: Scores = dict.fromkeys(KEYS, 0.0)
+    for test in json.loads(results_json.read_text(encoding="utf-8"))["tests"]:
+        key = f"part{str(test['number']).split('.')[0]}"
+        if key in scores:
+            scores[key] += float(test["score"])
+    return scores
+
+
+# ------------------------------------------------------------------------------------------------ paths
+
+
+def standalone(students: Path, work: Path) -> dict[str, Scores]:
+    out = work / "standalone"
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(students), "--out", str(out),
+                           "--jobs", "2"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
+        return {row["student_id"]: {key: float(row[key]) if row[key] else None for key in KEYS}
+                for row in csv.DictReader(handle)}
+
+
+def nbgrader_course(samples: dict[str, Path], root: Path) -> dict[str, Scores]:
+    """One course holding `samples`, autograded by nbgrader: sample -> points per part."""
+    course.build(REPO, root)
+    nbgrader(root, "generate_assignment", LAB_ID, "--force")
+    for name, folder in samples.items():
+        nbgrader_submission(folder, root / "submitted" / name / LAB_ID)
+    nbgrader(root, "autograde", LAB_ID, check=False)  # a submission it cannot grade shows as no score
+    found = nbgrader_scores(root)
+    return {name: {f"part{p.number}": (found.get(name, {}).get(p.stem) or (None,))[0] for p in GRADED}
+            for name in samples}
+
+
+def gradescope_run(folder: Path, bundle: Path, root: Path, kit_dir: Path) -> Scores:
+    simulated_root(bundle, root, [])
+    shutil.copytree(folder, root / "submission", dirs_exist_ok=True)
+    run_autograder(root, kit_dir)
+    return _results_scores(root / "results" / "results.json")
+
+
+def classroom_run(folder: Path, template: Path, repo: Path, home: Path) -> tuple[dict[str, bool], Scores]:
+    """(part key -> its public step passed, the hidden-test step's points per part) in a copy of the
+    template holding the sample; the hidden step's script runs against this repository, as installed."""
+    shutil.copytree(template, repo)
+    shutil.copytree(folder, repo, dirs_exist_ok=True)
+    for notebook in folder.glob("part*.ipynb"):  # students keep the Jupytext pairs in sync
+        if (repo / f"{notebook.stem}.py").is_file():
+            with contextlib.suppress(Exception):  # an unreadable notebook leaves its .py stale
+                jupytext.write(jupytext.read(notebook), repo / f"{notebook.stem}.py", fmt="py:percent")
+    steps = {step["id"]: step["with"]["command"] for step in grader_steps(repo)}
+    public = {key: scrubbed_run(steps[key], repo, home).returncode == 0 for key in KEYS}
+    every_step = workflow(repo)["jobs"]["run-autograding-tests"]["steps"]
+    hidden = next(step for step in every_step if step["name"] == HIDDEN_STEP)
+    script = "\n".join(line for line in hidden["run"].splitlines() if "pip install" not in line)
+    runner_temp = repo.parent / f"{repo.name}-runner"
+    runner_temp.mkdir()
+    (repo / ".hidden-grader").symlink_to(REPO)  # the instructor's private checkout of this repository
+    subprocess.run(["bash", "-c", script], cwd=repo, capture_output=True, timeout=1800, check=False,
+                   env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(home),
+                        "RUNNER_TEMP": str(runner_temp)})
+    return public, _results_scores(runner_temp / "hidden" / "results.json")
+
+
+# ------------------------------------------------------------------------------------------------ proof
+
+
+@pytest.fixture(scope="module")
+def proof(tmp_path_factory, kit_dir, scrubbed_home):
+    work = tmp_path_factory.mktemp("paths")
+    corpus = materialize_all(work / "corpus", list(SAMPLES))
+    students = work / "students"
+    folders = {name: _handed_in(folder, students / name) for name, folder in corpus.items()}
+    timings, started = {}, time.monotonic()
+    scores = {"standalone": standalone(students, work)}
+    timings["standalone"] = time.monotonic() - started
+    bundle = work / "autograder.zip"
+    gradescope.build(REPO, bundle)
+    template = work / "template"
+    release.build(REPO, template)
+
+    names = list(folders)
+    jobs = {("nbgrader", k): (nbgrader_course, {n: folders[n] for n in names[k::2]}, work / f"nbgrader-{k}")
+            for k in range(2)}
+    for name, folder in folders.items():
+        jobs[("gradescope", name)] = (gradescope_run, folder, bundle, work / "gradescope" / name, kit_dir)
+        jobs[("classroom", name)] = (classroom_run, folder, template, work / "classroom" / name,
+                                     scrubbed_home)
+    scores.update(nbgrader={}, gradescope={}, classroom_hidden={})
+    public: dict[str, dict[str, bool]] = {}
+    busy = {"nbgrader": 0.0, "gradescope": 0.0, "classroom": 0.0}
+    with ThreadPoolExecutor(2) as pool:
+        futures = {pool.submit(_timed, fn, *args): key for key, (fn, *args) in jobs.items()}
+        for done, future in enumerate(as_completed(futures), 1):
+            path, name = futures[future]
+            try:
+                result, seconds = future.result()
+            except Exception as exc:  # reported, and the sample shows as unscored on that path
+                print(f"{path} {name} failed: {type(exc).__name__}: {str(exc)[-1500:]}", file=sys.stderr)
+                continue
+            busy[path] += seconds
+            print(f"[{done}/{len(futures)}] {path} {name if path != 'nbgrader' else f'course {name}'}: "
+                  f"{seconds:.0f} s", file=sys.stderr, flush=True)
+            if path == "nbgrader":
+                scores["nbgrader"].update(result)
+            elif path == "gradescope":
+                scores["gradescope"][name] = result
+            else:
+                public[name], scores["classroom_hidden"][name] = result
+    timings.update(busy, total=time.monotonic() - started)
+    summary = summarize(scores, public, timings)
+    (work / "paths-summary.json").write_text(json.dumps({"summary": summary, "scores": scores,
+                                                         "public_steps": public}, indent=2) + "\n")
+    print("\n" + "\n".join(summary["lines"]))
+    return scores, public
+
+
+def _timed(fn, *args):
+    start = time.monotonic()
+    return fn(*args), time.monotonic() - start
+
+
+def _path_expected(scores: dict, path: str, name: str) -> Scores | None:
+    """What `path` must score for sample `name`: the standalone grader's scores, or, for nbgrader, the
+    manifest's `nbgrader_expected` where nbgrader behaves differently."""
+    if path == "nbgrader" and "nbgrader_expected" in SAMPLES[name]:
+        return {key: float(SAMPLES[name]["nbgrader_expected"][key]) for key in KEYS}
+    return scores["standalone"].get(name)
+
+
+def _expected(name: str) -> dict[str, float]:
+    return {key: float(SAMPLES[name]["expected"][key]) for key in KEYS}
+
+
+def summarize(scores: dict, public: dict, timings: dict) -> dict:
+    """The figures the proof promises, from what every path reported."""
+    kinds = {kind: [n for n, s in SAMPLES.items() if s["kind"] == kind] for kind in
+             ("mistake", "alternative", "attack", "reference", "stub")}
+    standalone_scores = scores["standalone"]
+    as_expected = {n for n in SAMPLES if standalone_scores.get(n) == _expected(n)}
+    caught = [n for n in kinds["mistake"] if n in as_expected and _expected(n) != FULL]
+    full = [n for n in kinds["alternative"] + kinds["reference"] if standalone_scores.get(n) == FULL]
+    neutralised = [n for n in kinds["attack"] if n in as_expected]
+    agree = {path: [n for n in SAMPLES if scores[path].get(n) == _path_expected(scores, path, n)]
+             for path in PATHS}
+    documented = [n for n in SAMPLES if "nbgrader_expected" in SAMPLES[n]]
+    early = [n for n in kinds["mistake"] for key in KEYS
+             if _expected(n)[key] < FULL[key] and not public.get(n, {}).get(key, True)]
+    missed_early = [n for n in kinds["mistake"] for key in KEYS
+                    if _expected(n)[key] < FULL[key] and public.get(n, {}).get(key, False)]
+    total = len(SAMPLES)
+    lines = [
+        f"Every path, {total} samples ({timings['total'] / 60:.0f} min; busy: " +
+        ", ".join(f"{k} {v / 60:.0f} min" for k, v in timings.items() if k != "total") + ")",
+        f"  mistakes caught (lose exactly their expected points): {len(caught)} / {len(kinds['mistake'])}",
+        f"  references and correct alternatives at full marks: {len(full)} / "
+        f"{len(kinds['alternative']) + len(kinds['reference'])}",
+        f"  attacks neutralised (score exactly what the honest rest earns): {len(neutralised)} / "
+        f"{len(kinds['attack'])}",
+        f"  samples at their manifest scores (standalone): {len(as_expected)} / {total}",
+        "  paths in agreement with the standalone grader, every part: " +
+        ", ".join(f"{path} {len(names)} / {total}" for path, names in agree.items()) +
+        (f" (nbgrader's own documented behaviour for {', '.join(documented)})" if documented else ""),
+        f"  Classroom public steps: broken parts already failing their step {len(early)}, passing it "
+        f"(only the hidden tests catch them) {len(missed_early)}",
+    ]
+    disagreements = {path: {n: {"expected": _path_expected(scores, path, n), path: scores[path].get(n)}
+                            for n in SAMPLES if n not in names} for path, names in agree.items()}
+    return {"lines": lines, "caught": len(caught), "full": len(full), "neutralised": len(neutralised),
+            "agree": {p: len(n) for p, n in agree.items()}, "disagreements": disagreements}
+
+
+def test_standalone_scores_every_sample_as_its_manifest_says(proof):
+    scores, _ = proof
+    wrong = {n: (scores["standalone"].get(n), _expected(n)) for n in SAMPLES
+             if scores["standalone"].get(n) != _expected(n)}
+    assert not wrong, f"(got, expected) per sample: {wrong}"
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_path_gives_the_standalone_scores(proof, path):
+    scores, _ = proof
+    differ = {n: (scores[path].get(n), _path_expected(scores, path, n)) for n in SAMPLES
+              if scores[path].get(n) != _path_expected(scores, path, n)}
+    assert not differ, f"({path}, expected) per sample: {differ}"
+
+
+def test_classroom_public_steps_pass_correct_work_and_fail_the_stubs(proof):
+    _, public = proof
+    correct = [n for n, s in SAMPLES.items() if s["kind"] in ("reference", "alternative")]
+    failing = {n: [k for k in KEYS if not public.get(n, {}).get(k)] for n in correct
+               if not all(public.get(n, {}).get(k) for k in KEYS)}
+    assert not failing, f"correct work failing a public step: {failing}"
+    stubs = [n for n, s in SAMPLES.items() if s["kind"] == "stub"]
+    assert all(n in public and not any(public[n].values()) for n in stubs), {n: public.get(n) for n in stubs}
