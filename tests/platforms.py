@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -61,11 +62,29 @@ def nbgrader_submission(folder: Path, target: Path) -> None:
             shutil.copyfile(path, target / path.relative_to(folder))
 
 
-def nbgrader(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def can_protect_repo() -> bool:
+    """Whether `protected` can work here: root, with `unshare` for a private mount namespace."""
+    return os.geteuid() == 0 and shutil.which("unshare") is not None
+
+
+def protected(command: list[str]) -> list[str]:
+    """`command` in a private mount namespace where this repository (the grader package, installed
+    editable, and its venv) is read-only. nbgrader's kernels and the Classroom steps run student code
+    unconfined, and an attack such as a_tamper_grader rewrites the grader it finds (as a TA's unprivileged
+    account, or a read-only install, prevents)."""
+    repo = shlex.quote(str(REPO))
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+            f'mount --bind {repo} {repo} && mount -o remount,bind,ro {repo} && exec "$@"', "sh", *command]
+
+
+def nbgrader(root: Path, *args: str, check: bool = True,
+             readonly: bool = False) -> subprocess.CompletedProcess:
     # nbgrader runs `alembic` (the gradebook's migrations) from PATH: the venv's bin must come first.
     env = {**os.environ, "AUTOGRADER_MODELS": "offline", "HF_HUB_OFFLINE": "1",
            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
-    done = subprocess.run([*NBGRADER, *args], cwd=root, env=env, capture_output=True, text=True, check=False)
+    command = [*NBGRADER, *args]
+    done = subprocess.run(protected(command) if readonly else command, cwd=root, env=env, capture_output=True,
+                          text=True, check=False)
     if check and done.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n"
                              f"{done.stderr[-4000:]}")
@@ -100,11 +119,12 @@ def grader_steps(out: Path) -> list[dict]:
     return [s for s in steps if s.get("uses") == grader]
 
 
-def scrubbed_run(command: str, cwd: Path, home: Path) -> subprocess.CompletedProcess:
+def scrubbed_run(command: str, cwd: Path, home: Path, readonly: bool = False) -> subprocess.CompletedProcess:
     """Run a step's command like the command grader: only PATH and HOME in the environment."""
     path = f"{Path(sys.executable).parent}:/usr/bin:/bin"
-    return subprocess.run(["env", "-i", f"PATH={path}", f"HOME={home}", "bash", "-c", command], cwd=cwd,
-                          capture_output=True, text=True, timeout=900)
+    argv = ["env", "-i", f"PATH={path}", f"HOME={home}", "bash", "-c", command]
+    return subprocess.run(protected(argv) if readonly else argv, cwd=cwd, capture_output=True, text=True,
+                          timeout=900)
 
 
 def simulated_root(bundle: Path, root: Path, submission: list[Path]) -> Path:

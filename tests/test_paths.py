@@ -23,7 +23,9 @@ What must hold:
   fails. Mistakes that still pass their step are counted in the summary and not failed: only the hidden
   tests are meant to catch those.
 
-The paths run two at a time (nbgrader as two half-class courses, the longest jobs, first). The summary goes
+nbgrader and the Classroom steps run student code unconfined (that is how those platforms work), so they
+run with this repository read-only (`platforms.protected`); the proof needs root for that. The paths run
+two at a time (nbgrader as two half-class courses, the longest jobs, first). The summary goes
 to stdout (run with -s) and to `paths-summary.json` in the test's temporary folder.
 """
 
@@ -45,6 +47,7 @@ import pytest
 from corpus import PART_STEMS, load_manifest, materialize_all
 from platforms import (
     REPO,
+    can_protect_repo,
     grader_steps,
     nbgrader,
     nbgrader_scores,
@@ -117,7 +120,7 @@ def nbgrader_course(samples: dict[str, Path], root: Path) -> dict[str, Scores]:
     nbgrader(root, "generate_assignment", LAB_ID, "--force")
     for name, folder in samples.items():
         nbgrader_submission(folder, root / "submitted" / name / LAB_ID)
-    nbgrader(root, "autograde", LAB_ID, check=False)  # a submission it cannot grade shows as no score
+    nbgrader(root, "autograde", LAB_ID, check=False, readonly=True)  # unscorable: shows as no score
     found = nbgrader_scores(root)
     return {name: {f"part{p.number}": (found.get(name, {}).get(p.stem) or (None,))[0] for p in GRADED}
             for name in samples}
@@ -140,7 +143,7 @@ def classroom_run(folder: Path, template: Path, repo: Path, home: Path) -> tuple
             with contextlib.suppress(Exception):  # an unreadable notebook leaves its .py stale
                 jupytext.write(jupytext.read(notebook), repo / f"{notebook.stem}.py", fmt="py:percent")
     steps = {step["id"]: step["with"]["command"] for step in grader_steps(repo)}
-    public = {key: scrubbed_run(steps[key], repo, home).returncode == 0 for key in KEYS}
+    public = {key: scrubbed_run(steps[key], repo, home, readonly=True).returncode == 0 for key in KEYS}
     every_step = workflow(repo)["jobs"]["run-autograding-tests"]["steps"]
     hidden = next(step for step in every_step if step["name"] == HIDDEN_STEP)
     script = "\n".join(line for line in hidden["run"].splitlines() if "pip install" not in line)
@@ -158,6 +161,9 @@ def classroom_run(folder: Path, template: Path, repo: Path, home: Path) -> tuple
 
 @pytest.fixture(scope="module")
 def proof(tmp_path_factory, kit_dir, scrubbed_home):
+    if not can_protect_repo():
+        pytest.skip("needs root and unshare: nbgrader and the Classroom steps run student code unconfined, "
+                    "and this repository must be read-only to them")
     work = tmp_path_factory.mktemp("paths")
     corpus = materialize_all(work / "corpus", list(SAMPLES))
     students = work / "students"

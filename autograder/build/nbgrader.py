@@ -332,6 +332,10 @@ grade large classes with `autograder grade-all --jobs N` and use nbgrader for th
   autograde logs "There was an error processing assignment" and every notebook of that student scores 0.
   `autograder grade-all` scores the unreadable part 0 and the other parts as usual: use its grades for that
   student.
+- nbgrader runs each student's code unconfined, as the user running `nbgrader autograde`. Run it as a user
+  who cannot write the Python environment, the `autograder` package or this folder's `source/`: a notebook
+  can otherwise rewrite the grader for every student graded after it (the corpus attack `a_tamper_grader`
+  does exactly that).
 - Files handed in besides the notebooks are not copied next to the kernel (`CourseDirectory.ignore` in
   `nbgrader_config.py`): a planted `autograder/` package or `sitecustomize.py` cannot replace the bridge.
 """
