@@ -31,14 +31,12 @@ import threading
 import time
 from pathlib import Path
 
-import nbformat
 import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 import corpus  # noqa: E402
-
-from autograder.build import nbgrader as course  # noqa: E402
+import platforms  # noqa: E402
 
 LAB = "encoders_decoders"
 GRADED_PARTS = ("part1_tokenization", "part2_hidden_states", "part3_softmax", "part4_greedy_decoding")
@@ -85,11 +83,8 @@ def submissions(root: Path, n: int) -> list[str]:
     for i in range(n):
         sample = MIX[i % len(MIX)]
         name = f"s{i:03d}_{sample}"
-        folder = corpus.materialize(sample, root / "plain" / name, manifest)
-        for py in folder.glob("*.py"):
-            nbformat.write(course.submitted_copy(REPO, py.read_text(encoding="utf-8"), py.stem),
-                           py.with_suffix(".ipynb"))
-            py.unlink()
+        folder = corpus.materialize(sample, root / "corpus" / name, manifest)
+        platforms.nbgrader_submission(folder, root / "plain" / name)
         names.append(name)
     return names
 

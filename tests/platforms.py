@@ -16,22 +16,28 @@ from pathlib import Path
 import jupytext
 import nbformat
 import yaml
+from corpus import PART_STEMS, REPO
 
 from autograder.build import nbgrader as course
 from autograder.labs.encoders_decoders import LAB_ID, PARTS
 
 NBGRADER = [sys.executable, "-m", "nbgrader"]
-REPO = Path(__file__).resolve().parent.parent
-PART_STEMS = [part.stem for part in PARTS]
+
+
+def part_file(path: Path, folder: Path) -> bool:
+    """Whether `path` is one of the lab's part notebooks (.py or .ipynb) at the top of student `folder`."""
+    return path.parent == folder and path.stem in PART_STEMS and path.suffix in (".py", ".ipynb")
 
 
 def sample_parts(folder: Path) -> dict[str, str | bytes]:
     """A student folder's parts: stem -> Jupytext text, or the raw bytes of a notebook that cannot be read."""
     parts: dict[str, str | bytes] = {}
     for path in sorted(folder.iterdir()):
-        if path.suffix == ".py" and path.stem in PART_STEMS:
+        if not part_file(path, folder):
+            continue
+        if path.suffix == ".py":
             parts[path.stem] = path.read_text(encoding="utf-8")
-        elif path.suffix == ".ipynb":
+        else:
             try:
                 parts[path.stem] = jupytext.writes(jupytext.read(path), fmt="py:percent")
             except Exception:  # an unreadable notebook goes to the platform as it is
@@ -56,8 +62,7 @@ def nbgrader_submission(folder: Path, target: Path) -> None:
     they are."""
     write_submission(target, sample_parts(folder))
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and not (path.parent == folder and path.stem in PART_STEMS
-                                   and path.suffix in (".py", ".ipynb")):
+        if path.is_file() and not part_file(path, folder):
             (target / path.relative_to(folder)).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target / path.relative_to(folder))
 

@@ -1,4 +1,4 @@
-"""Every sample of the corpus through every grading path, with one summary: `make prove` (about an hour).
+"""Every sample of the corpus through every grading path, with one summary: `make prove` (over an hour).
 
 Each sample of tests/submissions/manifest.toml goes to each path in the form that path receives:
 
@@ -44,7 +44,7 @@ from pathlib import Path
 
 import jupytext
 import pytest
-from corpus import PART_STEMS, load_manifest, materialize_all
+from corpus import load_manifest, materialize_all
 from platforms import (
     REPO,
     can_protect_repo,
@@ -52,6 +52,7 @@ from platforms import (
     nbgrader,
     nbgrader_scores,
     nbgrader_submission,
+    part_file,
     run_autograder,
     scrubbed_run,
     simulated_root,
@@ -60,6 +61,7 @@ from platforms import (
 
 from autograder.build import gradescope, release
 from autograder.build import nbgrader as course
+from autograder.grading import reports
 from autograder.labs.encoders_decoders import LAB_ID, PARTS
 
 pytestmark = pytest.mark.paths
@@ -82,23 +84,23 @@ def _handed_in(folder: Path, dest: Path) -> Path:
             continue
         target = dest / path.relative_to(folder)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if path.parent == folder and path.suffix == ".py" and path.stem in PART_STEMS:
+        if part_file(path, folder) and path.suffix == ".py":
             jupytext.write(jupytext.read(path), target.with_suffix(".ipynb"), fmt="ipynb")
         else:
             shutil.copyfile(path, target)
     return dest
 
 
+def _part_scores(row: dict) -> Scores:
+    """Points per part from a grades.csv row (as the grader writes them with `reports.grade_row`)."""
+    return {key: float(row[key]) if row.get(key) not in (None, "") else None for key in KEYS}
+
+
 def _results_scores(results_json: Path) -> Scores:
-    """Points per part from a Gradescope-schema results.json (test numbers are "<part>.<k>")."""
+    """Points per part from a results.json, summed as grades.csv sums them."""
     if not results_json.is_file():
         return dict.fromkeys(KEYS)
-    scores: Scores = dict.fromkeys(KEYS, 0.0)
-    for test in json.loads(results_json.read_text(encoding="utf-8"))["tests"]:
-        key = f"part{str(test['number']).split('.')[0]}"
-        if key in scores:
-            scores[key] += float(test["score"])
-    return scores
+    return _part_scores(reports.grade_row("", json.loads(results_json.read_text(encoding="utf-8")), ""))
 
 
 # ------------------------------------------------------------------------------------------------ paths
@@ -110,8 +112,7 @@ def standalone(students: Path, work: Path) -> dict[str, Scores]:
                            "--jobs", "2"], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
-        return {row["student_id"]: {key: float(row[key]) if row[key] else None for key in KEYS}
-                for row in csv.DictReader(handle)}
+        return {row["student_id"]: _part_scores(row) for row in csv.DictReader(handle)}
 
 
 def nbgrader_course(samples: dict[str, Path], root: Path) -> dict[str, Scores]:
@@ -122,8 +123,12 @@ def nbgrader_course(samples: dict[str, Path], root: Path) -> dict[str, Scores]:
         nbgrader_submission(folder, root / "submitted" / name / LAB_ID)
     nbgrader(root, "autograde", LAB_ID, check=False, readonly=True)  # unscorable: shows as no score
     found = nbgrader_scores(root)
-    return {name: {f"part{p.number}": (found.get(name, {}).get(p.stem) or (None,))[0] for p in GRADED}
-            for name in samples}
+    scores = {}
+    for name in samples:
+        entries = found.get(name, {})  # stem -> (score, needs manual grading), or None
+        scores[name] = {f"part{p.number}": entries[p.stem][0] if entries.get(p.stem) else None
+                        for p in GRADED}
+    return scores
 
 
 def gradescope_run(folder: Path, bundle: Path, root: Path, kit_dir: Path) -> Scores:
@@ -241,10 +246,9 @@ def summarize(scores: dict, public: dict, timings: dict) -> dict:
     agree = {path: [n for n in SAMPLES if scores[path].get(n) == _path_expected(scores, path, n)]
              for path in PATHS}
     documented = [n for n in SAMPLES if "nbgrader_expected" in SAMPLES[n]]
-    early = [n for n in kinds["mistake"] for key in KEYS
-             if _expected(n)[key] < FULL[key] and not public.get(n, {}).get(key, True)]
-    missed_early = [n for n in kinds["mistake"] for key in KEYS
-                    if _expected(n)[key] < FULL[key] and public.get(n, {}).get(key, False)]
+    broken = [(n, key) for n in kinds["mistake"] for key in KEYS if _expected(n)[key] < FULL[key]]
+    missed_early = [(n, key) for n, key in broken if public.get(n, {}).get(key)]
+    early = [(n, key) for n, key in broken if public.get(n, {}).get(key) is False]
     total = len(SAMPLES)
     lines = [
         f"Every path, {total} samples ({timings['total'] / 60:.0f} min; busy: " +
