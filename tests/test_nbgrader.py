@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -163,12 +164,21 @@ def test_bridge_reports_a_test_by_name_points_and_message(monkeypatch, capsys):
         bridge.hidden_test("part3_softmax", "test_ok")
 
 
-def test_grader_environment_is_scrubbed(monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", "/planted")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
-    monkeypatch.delenv("AUTOGRADER_MODELS", raising=False)
-    env = bridge.grader_environment()
-    assert "PYTHONPATH" not in env and env["HF_HUB_OFFLINE"] == "1" and env["AUTOGRADER_MODELS"] == "offline"
+def test_grader_environment_is_the_kernels_starting_one_scrubbed():
+    """What nbgrader started the kernel with, less PYTHON* variables: not what the notebook set since
+    (the corpus attack a_env_vars points AUTOGRADER_MODELS at the hub and HF_HOME nowhere)."""
+    notebook = ("import json, os\n"
+                "os.environ.update(AUTOGRADER_MODELS='hub', HF_HOME='/nonexistent', PYTHONPATH='/planted',"
+                " HF_HUB_OFFLINE='0')\n"
+                "from autograder.integrations.nbgrader import grader_environment\n"
+                "print(json.dumps(grader_environment()))")
+    start = {"PATH": os.environ["PATH"], "HF_HOME": "/course/hf", "HF_HUB_OFFLINE": "0",
+             "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run([sys.executable, "-c", notebook], env=start, capture_output=True, text=True,
+                          check=True)
+    env = json.loads(done.stdout)
+    assert env["AUTOGRADER_MODELS"] == "offline" and env["HF_HOME"] == "/course/hf"
+    assert env["HF_HUB_OFFLINE"] == "1" and not any(key.startswith("PYTHON") for key in env)
 
 
 def test_implemented_fails_on_the_stub_and_is_silent_under_autograde(monkeypatch):
@@ -184,6 +194,47 @@ def test_implemented_fails_on_the_stub_and_is_silent_under_autograde(monkeypatch
     exec(run.format("ok"), namespace)
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     exec(run.format("softmax"), namespace)
+
+
+LEAVE_PROCESSES = """
+import os, time
+def note(pid):
+    with open("pids.txt", "a") as handle:
+        handle.write(f"{pid}\\n")
+if (pid := os.fork()) == 0:  # a child that sleeps on
+    time.sleep(600)
+note(pid)
+if os.fork() == 0:  # and an orphan in a session of its own, re-parented when its parent exits
+    os.setsid()
+    if (pid := os.fork()) == 0:
+        time.sleep(600)
+    note(pid)
+    os._exit(0)
+time.sleep(0.5)
+"""
+
+
+def test_kernel_leftovers_are_killed_with_the_kernel_and_its_limits_hold(tmp_path):
+    """A cell that leaves processes behind (a fork bomb's copies, a daemon) has them killed, the kernel
+    is restarted for the next cells, and a memory bomb stops at the kernel's address-space cap."""
+    import psutil
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    notebook = new_notebook(cells=[new_code_cell("x = 1"), new_code_cell(LEAVE_PROCESSES),
+                                   new_code_cell("print('x' in globals())"),
+                                   new_code_cell("blob = bytearray(3 * 2**30)"),
+                                   new_code_cell("print('after the bomb')")])
+    execute = bridge.ResilientExecute(kernel_memory_mb=2048, timeout=60)
+    execute.preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
+    outputs = [cell.outputs for cell in notebook.cells]
+    assert [o["ename"] for o in outputs[1] if o["output_type"] == "error"] == ["LeftoverProcesses"]
+    assert outputs[2][0]["text"].strip() == "False"  # a fresh kernel ran the next cell
+    assert [o["ename"] for o in outputs[3] if o["output_type"] == "error"] == ["MemoryError"]
+    assert outputs[4][0]["text"].strip() == "after the bomb"
+    left = [int(pid) for pid in (tmp_path / "pids.txt").read_text().split()]
+    assert len(left) == 2
+    alive = [pid for pid in left if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
+    assert not alive
 
 
 def test_generate_assignment_releases_no_hidden_text_and_no_gradebook(tmp_path):

@@ -333,9 +333,17 @@ grade large classes with `autograder grade-all --jobs N` and use nbgrader for th
   `autograder grade-all` scores the unreadable part 0 and the other parts as usual: use its grades for that
   student.
 - nbgrader runs each student's code unconfined, as the user running `nbgrader autograde`. Run it as a user
-  who cannot write the Python environment, the `autograder` package or this folder's `source/`: a notebook
-  can otherwise rewrite the grader for every student graded after it (the corpus attack `a_tamper_grader`
-  does exactly that).
+  who cannot write the Python environment, the `autograder` package, the offline kit's cache
+  (`~/.cache/autograder/kit` or `$AUTOGRADER_KIT_DIR`) or this folder's `source/`: a notebook can otherwise
+  rewrite the grader for every student graded after it (the corpus attack `a_tamper_grader` does exactly
+  that).
+- Each kernel starts with limits (`ResilientExecute` in `nbgrader_config.py`): `kernel_memory_mb` (8192)
+  of address space for the kernel and each process it starts, so a memory bomb fails with `MemoryError`,
+  and `kernel_max_processes` (256) processes and threads on top of what the grading user already runs.
+  Linux never applies that process limit to root: grade as an unprivileged user, or a fork bomb in a
+  demo cell can take the machine down. A cell that leaves processes running (a fork bomb's copies, a
+  daemon) has them killed with its kernel, which is restarted for the next cells, so the hidden-test
+  cells that follow can start the grader.
 - Files handed in besides the notebooks are not copied next to the kernel (`CourseDirectory.ignore` in
   `nbgrader_config.py`): a planted `autograder/` package or `sitecustomize.py` cannot replace the bridge.
 """

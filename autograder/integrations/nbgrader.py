@@ -19,9 +19,12 @@ folders, which never runs student code next to the tests, is the authoritative g
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -54,11 +57,24 @@ def _part_number(part_stem: str) -> int:
     raise AssertionError(f"{part_stem} is not a part of this lab") from None
 
 
+def starting_environment() -> dict[str, str]:
+    """This process's environment as it was started (``/proc/self/environ``): what nbgrader gave the
+    kernel, not what the notebook's cells have since put in ``os.environ``. ``os.environ`` without /proc."""
+    try:
+        raw = Path("/proc/self/environ").read_bytes()
+    except OSError:
+        return dict(os.environ)
+    pairs = (item.split(b"=", 1) for item in raw.split(b"\0") if b"=" in item)
+    return {key.decode(errors="replace"): value.decode(errors="replace") for key, value in pairs}
+
+
 def grader_environment() -> dict[str, str]:
-    """The environment of the grading process: a few variables from this one, never PYTHON* ones."""
-    env = {key: os.environ[key] for key in _PASS_THROUGH if key in os.environ}
+    """The environment of the grading process: a few variables of the kernel's starting environment,
+    never PYTHON* ones (a notebook that sets AUTOGRADER_MODELS or HF_HOME changes nothing)."""
+    start = starting_environment()
+    env = {key: start[key] for key in _PASS_THROUGH if key in start}
     env.setdefault("PATH", os.defpath)
-    env.update(AUTOGRADER_MODELS=os.environ.get("AUTOGRADER_MODELS") or "offline", HF_HUB_OFFLINE="1",
+    env.update(AUTOGRADER_MODELS=start.get("AUTOGRADER_MODELS") or "offline", HF_HUB_OFFLINE="1",
                HF_HUB_DISABLE_PROGRESS_BARS="1", TRANSFORMERS_VERBOSITY="error",
                **{_BRIDGE_FLAG: "1"})
     return env
@@ -151,6 +167,50 @@ def implemented(function: str) -> None:
     return None
 
 
+def _kernel_limits(memory_mb: int, max_processes: int):
+    """A preexec_fn for a kernel: caps on address space, on processes and threads (counted per user, so
+    on top of what this user already runs) and on core files, inherited by whatever the kernel starts."""
+    from autograder.runner.child import user_task_count
+
+    tasks = user_task_count(os.getuid()) + max_processes  # counted here: nothing may be slow after fork
+
+    def limit() -> None:
+        for which, value in ((resource.RLIMIT_AS, memory_mb * 2**20), (resource.RLIMIT_NPROC, tasks),
+                             (resource.RLIMIT_CORE, 0)):
+            with contextlib.suppress(ValueError, OSError):
+                resource.setrlimit(which, (value, value))
+
+    return limit
+
+
+def _leftovers(kernel: int) -> bool:
+    """Whether the kernel has processes of its own, or orphans of them were re-parented to this process."""
+    import psutil
+
+    with contextlib.suppress(psutil.Error):
+        if psutil.Process(kernel).children():
+            return True
+    return any(proc.pid != kernel for proc in psutil.Process().children())
+
+
+def _kill_descendants(keep: set[int]) -> int:
+    """SIGKILL every descendant of this process but those in `keep`, and reap the ones that are (or were
+    re-parented to be) its own children: the number killed."""
+    import psutil
+
+    killed = 0
+    for proc in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if proc.pid not in keep and proc.status() != psutil.STATUS_ZOMBIE:
+                proc.kill()
+                killed += 1
+    for proc in psutil.Process().children():
+        if proc.pid not in keep:
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(proc.pid, os.WNOHANG)
+    return killed
+
+
 def _execute_class():
     """ResilientExecute, built on first use so that importing this module does not import nbgrader."""
     from jupyter_core.utils import ensure_async, run_sync
@@ -159,13 +219,51 @@ def _execute_class():
     from nbgrader.preprocessors import Execute
     from traitlets import Integer
 
+    from autograder.runner.zygote import PR_SET_CHILD_SUBREAPER
+
     class ResilientExecute(Execute):
-        """nbgrader's Execute, plus: grade cells get their own (longer) timeout, and a kernel that died
-        (os._exit, a segfault, out of memory) or timed out is restarted before the next cell, so that every
-        hidden-test cell still runs and is scored."""
+        """nbgrader's Execute, plus: grade cells get their own (longer) timeout; each kernel starts with
+        limits on its memory and processes; a cell that leaves processes behind (a fork bomb's copies, a
+        daemon) has them killed with its kernel; and a kernel that died (os._exit, a segfault, out of
+        memory), timed out or was killed is restarted before the next cell, so that every hidden-test cell
+        still runs and is scored."""
 
         hidden_cell_timeout = Integer(1800, help="seconds for a grade (hidden-test) cell").tag(config=True)
+        kernel_memory_mb = Integer(8192, help="address space of each kernel and of every process it "
+                                   "starts, in MiB (a memory bomb fails there)").tag(config=True)
+        kernel_max_processes = Integer(256, help="processes and threads a kernel may add; the kernel "
+                                       "ignores this limit for root").tag(config=True)
         _restart = False
+
+        async def async_start_new_kernel(self, **kwargs):
+            if os.geteuid() == 0:
+                self.log.warning("Grading as root: kernels have no process limit, and student code can "
+                                 "write anything on this machine; run nbgrader as an unprivileged user")
+            kwargs.setdefault("preexec_fn", _kernel_limits(self.kernel_memory_mb, self.kernel_max_processes))
+            # Orphans of the kernel's processes come to this process, where _end_leftovers finds them.
+            ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+            return await super().async_start_new_kernel(**kwargs)
+
+        start_new_kernel = run_sync(async_start_new_kernel)
+
+        def _end_leftovers(self, cell) -> None:
+            """Kill the kernel, its process group and every other process its cells started, if any of
+            them outlived the cell: killed processes stay (as zombies the kernel never reaps) and count
+            against the process limit until the kernel goes too."""
+            kernel = getattr(self.km.provisioner, "process", None) if self.km else None
+            if kernel is None or not _leftovers(kernel.pid):
+                return
+            self.log.warning("A cell left processes running: killing them and restarting the kernel")
+            with contextlib.suppress(OSError):
+                os.killpg(kernel.pid, signal.SIGKILL)  # the kernel leads its own session and group
+            for _ in range(100):  # a fork bomb outside the group forks while it is being killed
+                if not _kill_descendants(keep={kernel.pid}):
+                    break
+            cell.outputs.append(NotebookNode(
+                output_type="error", ename="LeftoverProcesses", evalue="processes outlived this cell",
+                traceback=["LeftoverProcesses: this cell left processes running; they were killed with the "
+                           "kernel, which was restarted for the next cells"]))
+            self._restart = True
 
         def _get_timeout(self, cell):
             if cell is not None and cell.get("metadata", {}).get("nbgrader", {}).get("grade") and \
@@ -193,7 +291,7 @@ def _execute_class():
             if self._restart and cell.cell_type == "code" and cell.source.strip():
                 await self._async_restart_kernel()
             try:
-                return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+                cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
             except DeadKernelError:
                 self.log.warning("The kernel died in cell %s", cell_index)
                 cell.outputs.append(NotebookNode(
@@ -201,7 +299,8 @@ def _execute_class():
                     traceback=["DeadKernelError: the kernel died while running this cell (os._exit, a crash "
                                "or out of memory); it was restarted for the next cells"]))
                 self._restart = True
-                return cell
+            self._end_leftovers(cell)
+            return cell
 
         execute_cell = run_sync(async_execute_cell)
 

@@ -78,7 +78,7 @@ def confine(limits: Limits) -> bool:
     _refuse_sockets()
     for limit, value in ((resource.RLIMIT_AS, _vm_size() + limits.memory_mb * 2**20),
                          # A fresh uid (as root) owns no task yet; otherwise count what the user runs.
-                         (resource.RLIMIT_NPROC, (0 if as_root else _user_task_count(uid))
+                         (resource.RLIMIT_NPROC, (0 if as_root else user_task_count(uid))
                           + limits.max_processes),
                          (resource.RLIMIT_FSIZE, limits.max_file_mb * 2**20),
                          (resource.RLIMIT_CORE, 0)):
@@ -163,7 +163,7 @@ def _vm_size() -> int:
     return 0
 
 
-def _user_task_count(uid: int) -> int:
+def user_task_count(uid: int) -> int:
     """Processes and threads of `uid`: RLIMIT_NPROC counts both, across the whole machine."""
     count = 0
     for entry in os.listdir("/proc"):
