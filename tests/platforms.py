@@ -4,12 +4,17 @@ workflow's grader steps (with only PATH and HOME, as the command grader runs the
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 import zipfile
 from pathlib import Path
 
@@ -67,19 +72,74 @@ def nbgrader_submission(folder: Path, target: Path) -> None:
             shutil.copyfile(path, target / path.relative_to(folder))
 
 
+PROTECTED_TASKS = 512  # processes and threads one protected command may have (a fork bomb stops here)
+PROTECTED_MEMORY = 8 * 2**30  # address space of each process of a protected Classroom step
+
+
+def _pids_hierarchy() -> Path | None:
+    """Where this machine's pids cgroups are made: a v1 pids hierarchy, or cgroup v2 with pids enabled."""
+    for line in Path("/proc/self/mounts").read_text().splitlines():
+        _, mount, kind, options, *_ = line.split()
+        if kind == "cgroup" and "pids" in options.split(","):
+            return Path(mount)
+        if kind == "cgroup2" and "pids" in (Path(mount) / "cgroup.controllers").read_text().split():
+            return Path(mount)
+    return None
+
+
 def can_protect_repo() -> bool:
-    """Whether `protected` can work here: root, with `unshare` for a private mount namespace."""
-    return os.geteuid() == 0 and shutil.which("unshare") is not None
+    """Whether `protected_run` can work here: root, `unshare` for a private mount namespace, and pids
+    cgroups to make."""
+    return os.geteuid() == 0 and shutil.which("unshare") is not None and _pids_hierarchy() is not None
 
 
-def protected(command: list[str]) -> list[str]:
+def protected_run(command: list[str], cwd: Path, env: dict | None = None,
+                  timeout: float | None = None) -> subprocess.CompletedProcess:
     """`command` in a private mount namespace where this repository (the grader package, installed
-    editable, and its venv) is read-only. nbgrader's kernels and the Classroom steps run student code
-    unconfined, and an attack such as a_tamper_grader rewrites the grader it finds (as a TA's unprivileged
-    account, or a read-only install, prevents)."""
+    editable, and its venv) is read-only, in a pids cgroup of its own whose every process is killed when
+    the command ends or times out (a timeout shows as exit code -9). nbgrader's kernels and the Classroom
+    steps run student code unconfined: a_tamper_grader rewrites the grader it finds and a_fork_bomb forks
+    until something stops it, even as root (as a TA's unprivileged account and process limit, or a
+    read-only install, prevent). Output goes through files: lingering processes may hold a pipe open."""
+    group = _pids_hierarchy() / f"autograder-proof-{os.getpid()}-{next(_groups)}"
+    group.mkdir()
     repo = shlex.quote(str(REPO))
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-            f'mount --bind {repo} {repo} && mount -o remount,bind,ro {repo} && exec "$@"', "sh", *command]
+    script = (f"echo $$ > {shlex.quote(str(group / 'cgroup.procs'))} && mount --bind {repo} {repo} && "
+              f'mount -o remount,bind,ro {repo} && exec "$@"')
+    try:
+        (group / "pids.max").write_text(f"{PROTECTED_TASKS}\n")
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            process = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", script,
+                                        "sh", *command], cwd=cwd, env=env, stdout=out, stderr=err)
+            try:
+                code = process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                _empty(group)
+                code = process.wait()
+            _empty(group)
+            texts = []
+            for handle in (out, err):
+                handle.seek(0)
+                texts.append(handle.read().decode(errors="replace"))
+        return subprocess.CompletedProcess(command, code, *texts)
+    finally:
+        _empty(group)
+        group.rmdir()
+
+
+def _empty(group: Path) -> None:
+    """Kill every process of a cgroup, a fork bomb's copies included."""
+    for _ in range(100):
+        pids = [int(pid) for pid in (group / "cgroup.procs").read_text().split()]
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
+
+
+_groups = itertools.count()
 
 
 def nbgrader(root: Path, *args: str, check: bool = True,
@@ -88,8 +148,8 @@ def nbgrader(root: Path, *args: str, check: bool = True,
     env = {**os.environ, "AUTOGRADER_MODELS": "offline", "HF_HUB_OFFLINE": "1",
            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
     command = [*NBGRADER, *args]
-    done = subprocess.run(protected(command) if readonly else command, cwd=root, env=env, capture_output=True,
-                          text=True, check=False)
+    done = (protected_run(command, root, env) if readonly else
+            subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, check=False))
     if check and done.returncode != 0:
         raise AssertionError(f"nbgrader {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n"
                              f"{done.stderr[-4000:]}")
@@ -128,8 +188,9 @@ def scrubbed_run(command: str, cwd: Path, home: Path, readonly: bool = False) ->
     """Run a step's command like the command grader: only PATH and HOME in the environment."""
     path = f"{Path(sys.executable).parent}:/usr/bin:/bin"
     argv = ["env", "-i", f"PATH={path}", f"HOME={home}", "bash", "-c", command]
-    return subprocess.run(protected(argv) if readonly else argv, cwd=cwd, capture_output=True, text=True,
-                          timeout=900)
+    if readonly:  # a step runs the notebook itself: a memory bomb there must stop short of this machine
+        return protected_run(["prlimit", f"--as={PROTECTED_MEMORY}", "--", *argv], cwd, timeout=900)
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=900, check=False)
 
 
 def simulated_root(bundle: Path, root: Path, submission: list[Path]) -> Path:

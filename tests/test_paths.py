@@ -24,7 +24,7 @@ What must hold:
   tests are meant to catch those.
 
 nbgrader and the Classroom steps run student code unconfined (that is how those platforms work), so they
-run with this repository read-only (`platforms.protected`); the proof needs root for that. The paths run
+run with this repository read-only (`platforms.protected_run`); the proof needs root for that. The paths run
 two at a time (nbgrader as two half-class courses, the longest jobs, first). The summary goes
 to stdout (run with -s) and to `paths-summary.json` in the test's temporary folder.
 """
