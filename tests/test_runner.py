@@ -1,6 +1,7 @@
 """The untrusted child: confinement, crash recovery, behavioural guards and the plain-data protocol."""
 
 import os
+import sys
 import tempfile
 import textwrap
 
@@ -62,6 +63,14 @@ CELLS = [
             return sorted(os.listdir(folder))
         except OSError as exc:
             return exc.strerror
+
+    def read_only(path):
+        import os
+        while True:  # the mount holding `path`, seen from its nearest folder this user may reach
+            try:
+                return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+            except PermissionError:
+                path = os.path.dirname(path)
 
     def leave_file(name):
         with open(name, "w") as handle:
@@ -177,6 +186,19 @@ def test_child_sees_no_hidden_suites_and_a_private_tmp(child, tmp_path):
         assert os.path.basename(mine.name) not in seen  # the host's /tmp is not the child's
     child.call("leave_file", "/tmp/autograder-test-left-behind")
     assert not os.path.exists("/tmp/autograder-test-left-behind")
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="private namespaces need root (or user namespaces)")
+def test_child_can_write_nothing_but_its_private_folders(child):
+    """Whatever the grader's user can write (as it is the child's user without root): read-only for the
+    child, so a_tamper_grader and a_tamper_kit find nothing to change however the grader runs."""
+    import autograder
+    from autograder.models import kit
+
+    for path in (os.path.dirname(autograder.__file__), sys.prefix, str(kit.ensure()), os.path.expanduser("~"),
+                 os.getcwd()):
+        assert child.call("read_only", path), path
+    assert not child.call("read_only", child.call("whoami")[1]) and not child.call("read_only", "/dev/shm")
 
 
 @pytest.mark.parametrize("message", [b"\x00\x00\x00\x02[]", b"\x00\x00\x00\x05nope!"])

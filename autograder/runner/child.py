@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import io
 import os
+import re
 import resource
 import signal
 import socket
@@ -24,6 +25,7 @@ from autograder.runner import guards, protocol
 
 CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUSER = 0x40000000, 0x00020000, 0x10000000
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 1 << 14, 1 << 18
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_NOATIME, MS_NODIRATIME, MS_RELATIME = 2, 4, 8, 1024, 2048, 1 << 21
 SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")  # world-writable: each child gets fresh, private ones
 CHILD_UID_BASE = 2_000_000_000  # + the child's pid: a user id no account and no other child has
 MODEL_SPEC = "offline"  # the model set the zygote loaded; set there before forking, never from the notebook
@@ -118,6 +120,12 @@ def _private_namespaces(as_root: bool, hide: tuple[str, ...]) -> bool:
     elif libc.unshare(flags) != 0:
         return False
     libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
+    # Nothing the grader's user may write is the child's to write (the grader package, Python, the offline
+    # kit, the user's home: without root the child is that user): every mount read-only, then fresh
+    # private tmpfs where it may write.
+    for point, flags in _mounts():
+        if not point.startswith(("/proc", "/sys", "/dev")):
+            libc.mount(None, point.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY | flags, None)
     # Python, its packages and this package may live under /tmp (a venv or a checkout there): keep a handle
     # on each such folder and mount it back, read-only, on top of the fresh tmpfs.
     keep = {path: os.open(path, os.O_RDONLY | os.O_DIRECTORY) for path in _needed_under(SHARED_TMP)}
@@ -133,6 +141,20 @@ def _private_namespaces(as_root: bool, hide: tuple[str, ...]) -> bool:
         if os.path.isdir(folder):
             libc.mount(b"tmpfs", folder.encode(), b"tmpfs", MS_RDONLY, b"size=4k,mode=000")
     return True
+
+
+def _mounts() -> list[tuple[str, int]]:
+    """This namespace's mount points, each with the per-mount flags a read-only remount must keep (a
+    user namespace may not drop nosuid, nodev, noexec or the atime flags it was given)."""
+    keep = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": MS_NOEXEC, "noatime": MS_NOATIME,
+            "nodiratime": MS_NODIRATIME, "relatime": MS_RELATIME}
+    mounts = []
+    with open("/proc/self/mountinfo") as info:
+        for line in info:
+            fields = line.split()
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[4])
+            mounts.append((point, sum(keep.get(option, 0) for option in fields[5].split(","))))
+    return mounts
 
 
 def _needed_under(roots: tuple[str, ...]) -> list[str]:
