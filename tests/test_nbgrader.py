@@ -181,6 +181,14 @@ def test_grader_environment_is_the_kernels_starting_one_scrubbed():
     assert env["HF_HUB_OFFLINE"] == "1" and not any(key.startswith("PYTHON") for key in env)
 
 
+def test_stderr_filter_scans_a_long_stderr_in_one_pass():
+    """IgnorePattern searches every stderr output; 10 MB of one word (a_huge_output) once took the
+    pattern's leading `\\w*` quadratic time, hours, and held up the whole autograde."""
+    script = ("import re\nfrom autograder.integrations.nbgrader import TRANSFORMERS_STDERR as P\n"
+              "assert not re.search(P, 'z' * 10_000_000)\nassert re.search(P, 'x.py:3: UserWarning: y')")
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)  # a hang guard
+
+
 def test_implemented_fails_on_the_stub_and_is_silent_under_autograde(monkeypatch):
     namespace: dict = {}
     exec("def softmax(x):\n    raise NotImplementedError('softmax: replace this line')\n"
@@ -214,23 +222,44 @@ time.sleep(0.5)
 """
 
 
+ENDLESS = """
+import time
+while True:  # swallows the interrupt of the timeout
+    try:
+        time.sleep(0.2)
+    except BaseException:
+        pass
+"""
+
+
 def test_kernel_leftovers_are_killed_with_the_kernel_and_its_limits_hold(tmp_path):
     """A cell that leaves processes behind (a fork bomb's copies, a daemon) has them killed, the kernel
-    is restarted for the next cells, and a memory bomb stops at the kernel's address-space cap."""
+    is restarted for the next cells; a memory bomb stops at the kernel's address-space cap; and a cell that
+    swallows the timeout's interrupt ends as an error instead of holding up nbgrader for good."""
+    import threading
+
     import psutil
     from nbformat.v4 import new_code_cell, new_notebook
 
     notebook = new_notebook(cells=[new_code_cell("x = 1"), new_code_cell(LEAVE_PROCESSES),
                                    new_code_cell("print('x' in globals())"),
                                    new_code_cell("blob = bytearray(3 * 2**30)"),
-                                   new_code_cell("print('after the bomb')")])
-    execute = bridge.ResilientExecute(kernel_memory_mb=2048, timeout=60)
-    execute.preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
+                                   new_code_cell("print('after the bomb')"), new_code_cell(ENDLESS),
+                                   new_code_cell("print('after the loop')")])
+    execute = bridge.ResilientExecute(kernel_memory_mb=2048, timeout=5, interrupt_on_timeout=True,
+                                      raise_on_iopub_timeout=False)  # as nbgrader_config.py sets them
+    run = threading.Thread(target=execute.preprocess,
+                           args=(notebook, {"metadata": {"path": str(tmp_path)}}), daemon=True)
+    run.start()
+    run.join(300)  # a guard against the hang this test is about, not a measure of speed
+    assert not run.is_alive(), "nbgrader's Execute still waits on the endless cell"
     outputs = [cell.outputs for cell in notebook.cells]
     assert [o["ename"] for o in outputs[1] if o["output_type"] == "error"] == ["LeftoverProcesses"]
     assert outputs[2][0]["text"].strip() == "False"  # a fresh kernel ran the next cell
     assert [o["ename"] for o in outputs[3] if o["output_type"] == "error"] == ["MemoryError"]
     assert outputs[4][0]["text"].strip() == "after the bomb"
+    assert [o["ename"] for o in outputs[5] if o["output_type"] == "error"] == ["CellTimeoutError"]
+    assert outputs[6][0]["text"].strip() == "after the loop"
     left = [int(pid) for pid in (tmp_path / "pids.txt").read_text().split()]
     assert len(left) == 2
     alive = [pid for pid in left if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]

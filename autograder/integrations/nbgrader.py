@@ -32,9 +32,10 @@ import warnings
 from pathlib import Path
 
 # stderr that transformers, torch, tokenizers and huggingface_hub print on their own (nbgrader's IgnorePattern
-# drops a stderr output that matches, so that a warning does not zero a test cell).
+# drops a stderr output that matches, so that a warning does not zero a test cell). Literals only, no
+# leading `\w*`: re.search tries every position, and a repeat there is quadratic on a long stderr.
 TRANSFORMERS_STDERR = (
-    r"(?i)(warnings?\.warn|\w*Warning: |^\s*warn\(|Setting `pad_token_id`|Some weights of |were not "
+    r"(?i)(warnings?\.warn|Warning: |^\s*warn\(|Setting `pad_token_id`|Some weights of |were not "
     r"initialized|newly initialized|You should probably TRAIN|generation flags are not valid|"
     r"attention mask|`torch_dtype` is deprecated|is deprecated|huggingface/tokenizers|TOKENIZERS_PARALLELISM|"
     r"Xet Storage|unauthenticated requests|Loading checkpoint|Loading weights|transformers)"
@@ -272,9 +273,16 @@ def _execute_class():
             return super()._get_timeout(cell)
 
         async def _async_handle_timeout(self, timeout, cell=None):
-            reply = await super()._async_handle_timeout(timeout, cell)
+            await super()._async_handle_timeout(timeout, cell)
             self._restart = True  # the interrupt may not have stopped it (a loop that swallows it)
-            return reply
+            # End the cell now: nbclient would otherwise wait again, and forever, for a reply that a cell
+            # swallowing the interrupt never sends.
+            error = {"ename": "CellTimeoutError", "evalue": f"the cell did not finish within {timeout} s",
+                     "traceback": [f"CellTimeoutError: this cell did not finish within {timeout} s; the "
+                                   "kernel was restarted for the next cells"]}
+            if cell is not None:
+                cell.outputs.append(NotebookNode(output_type="error", **error))
+            return {"content": {**error, "status": "error"}}
 
         async def _async_restart_kernel(self):
             self.log.warning("Restarting the kernel for the remaining cells")
