@@ -25,6 +25,7 @@ from corpus import PART_STEMS, REPO
 
 from autograder.build import nbgrader as course
 from autograder.labs.encoders_decoders import LAB_ID, PARTS
+from autograder.models import kit
 
 NBGRADER = [sys.executable, "-m", "nbgrader"]
 
@@ -93,19 +94,22 @@ def can_protect_repo() -> bool:
     return os.geteuid() == 0 and shutil.which("unshare") is not None and _pids_hierarchy() is not None
 
 
-def protected_run(command: list[str], cwd: Path, env: dict | None = None,
-                  timeout: float | None = None) -> subprocess.CompletedProcess:
+def protected_run(command: list[str], cwd: Path, env: dict | None = None, timeout: float | None = None,
+                  kits: tuple[Path, ...] = ()) -> subprocess.CompletedProcess:
     """`command` in a private mount namespace where this repository (the grader package, installed
-    editable, and its venv) is read-only, in a pids cgroup of its own whose every process is killed when
-    the command ends or times out (a timeout shows as exit code -9). nbgrader's kernels and the Classroom
-    steps run student code unconfined: a_tamper_grader rewrites the grader it finds and a_fork_bomb forks
-    until something stops it, even as root (as a TA's unprivileged account and process limit, or a
-    read-only install, prevent). Output goes through files: lingering processes may hold a pipe open."""
+    editable, and its venv) and the offline kits (this process's and `kits`: the reference models) are
+    read-only, in a pids cgroup of its own whose every process is killed when the command ends or times out
+    (a timeout shows as exit code -9). nbgrader's kernels and the Classroom steps run student code
+    unconfined: a_tamper_grader and a_tamper_kit rewrite the grader and the models they find, and
+    a_fork_bomb forks until something stops it, even as root (as a TA's unprivileged account and process
+    limit, or a read-only install, prevent). Output goes through files: lingering processes may hold a
+    pipe open."""
     group = _pids_hierarchy() / f"autograder-proof-{os.getpid()}-{next(_groups)}"
     group.mkdir()
-    repo = shlex.quote(str(REPO))
-    script = (f"echo $$ > {shlex.quote(str(group / 'cgroup.procs'))} && mount --bind {repo} {repo} && "
-              f'mount -o remount,bind,ro {repo} && exec "$@"')
+    readonly = [REPO, *{path for path in (kit.default_root(), *kits) if path.is_dir()}]
+    mounts = "".join(f"mount --bind {path} {path} && mount -o remount,bind,ro {path} && " for path in
+                     map(shlex.quote, map(str, readonly)))
+    script = f'echo $$ > {shlex.quote(str(group / "cgroup.procs"))} && {mounts}exec "$@"'
     try:
         (group / "pids.max").write_text(f"{PROTECTED_TASKS}\n")
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -189,7 +193,8 @@ def scrubbed_run(command: str, cwd: Path, home: Path, readonly: bool = False) ->
     path = f"{Path(sys.executable).parent}:/usr/bin:/bin"
     argv = ["env", "-i", f"PATH={path}", f"HOME={home}", "bash", "-c", command]
     if readonly:  # a step runs the notebook itself: a memory bomb there must stop short of this machine
-        return protected_run(["prlimit", f"--as={PROTECTED_MEMORY}", "--", *argv], cwd, timeout=900)
+        return protected_run(["prlimit", f"--as={PROTECTED_MEMORY}", "--", *argv], cwd, timeout=900,
+                             kits=(home / ".cache" / "autograder" / "kit",))  # the step's own kit
     return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=900, check=False)
 
 

@@ -58,6 +58,13 @@ def _grader_files() -> list[Path]:
     return [p for p in Path(autograder.__file__).parent.rglob("*") if "__pycache__" not in p.parts]
 
 
+def _kit_files() -> list[Path]:
+    """The offline kit the grader loads its reference models from (a_tamper_kit overwrites what it finds)."""
+    from autograder.models import kit
+
+    return list(kit.ensure().rglob("*"))
+
+
 class Batch:
     def __init__(self, names: list[str], root: Path):
         self.names, self.root = names, root
@@ -82,7 +89,7 @@ class Batch:
     def _state(self) -> dict[str, dict]:
         submitted = [p for folder in self.folders.values() for p in folder.rglob("*")]
         return {"repo": _snapshot(_tracked_files()), "grader": _snapshot(_grader_files()),
-                "submissions": _snapshot(submitted)}
+                "submissions": _snapshot(submitted), "kit": _snapshot(_kit_files())}
 
     def results(self, name: str) -> dict:
         return json.loads((self.out / name / "results.json").read_text())
@@ -144,7 +151,7 @@ def check_batch_integrity(batch: Batch, tmp_path: Path) -> None:
     assert set(batch.rows) == set(batch.names), "every student must have a row in grades.csv"
     assert [d.name for d in batch.out.iterdir() if d.is_dir()] and all(
         (batch.out / n / "results.json").is_file() for n in batch.names)
-    for area in ("repo", "grader", "submissions"):
+    for area in ("repo", "grader", "submissions", "kit"):
         changed = sorted(k for k in batch.before[area].keys() | batch.after[area].keys()
                          if batch.before[area].get(k) != batch.after[area].get(k))
         assert not changed, f"grading changed {area} files: {changed[:10]}"
