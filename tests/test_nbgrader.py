@@ -262,8 +262,7 @@ def test_kernel_leftovers_are_killed_with_the_kernel_and_its_limits_hold(tmp_pat
     assert outputs[6][0]["text"].strip() == "after the loop"
     left = [int(pid) for pid in (tmp_path / "pids.txt").read_text().split()]
     assert len(left) == 2
-    alive = [pid for pid in left if psutil.pid_exists(pid) and psutil.Process(pid).status() != "zombie"]
-    assert not alive
+    assert not [pid for pid in left if psutil.pid_exists(pid)]  # zombies neither: they hold their pids
 
 
 def test_generate_assignment_releases_no_hidden_text_and_no_gradebook(tmp_path):

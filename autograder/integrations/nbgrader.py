@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -195,21 +196,20 @@ def _leftovers(kernel: int) -> bool:
 
 
 def _kill_descendants(keep: set[int]) -> int:
-    """SIGKILL every descendant of this process but those in `keep`, and reap the ones that are (or were
-    re-parented to be) its own children: the number killed."""
+    """SIGKILL every descendant of this process but those in `keep`, and reap the dead that are (or were
+    re-parented to be) its own children: how many descendants, zombies included, are still there."""
     import psutil
 
-    killed = 0
-    for proc in psutil.Process().children(recursive=True):
+    me = psutil.Process()
+    for proc in me.children(recursive=True):
         with contextlib.suppress(psutil.Error):
             if proc.pid not in keep and proc.status() != psutil.STATUS_ZOMBIE:
                 proc.kill()
-                killed += 1
-    for proc in psutil.Process().children():
+    for proc in me.children():
         if proc.pid not in keep:
             with contextlib.suppress(ChildProcessError, OSError):
                 os.waitpid(proc.pid, os.WNOHANG)
-    return killed
+    return sum(proc.pid not in keep for proc in me.children(recursive=True))
 
 
 def _execute_class():
@@ -257,9 +257,10 @@ def _execute_class():
             self.log.warning("A cell left processes running: killing them and restarting the kernel")
             with contextlib.suppress(OSError):
                 os.killpg(kernel.pid, signal.SIGKILL)  # the kernel leads its own session and group
-            for _ in range(100):  # a fork bomb outside the group forks while it is being killed
+            for _ in range(500):  # until none is left, zombies too: they hold their pids until reaped
                 if not _kill_descendants(keep={kernel.pid}):
                     break
+                time.sleep(0.01)
             cell.outputs.append(NotebookNode(
                 output_type="error", ename="LeftoverProcesses", evalue="processes outlived this cell",
                 traceback=["LeftoverProcesses: this cell left processes running; they were killed with the "
