@@ -245,7 +245,9 @@ def test_kernel_leftovers_are_killed_with_the_kernel_and_its_limits_hold(tmp_pat
                                    new_code_cell("print('x' in globals())"),
                                    new_code_cell("blob = bytearray(3 * 2**30)"),
                                    new_code_cell("print('after the bomb')"), new_code_cell(ENDLESS),
-                                   new_code_cell("print('after the loop')")])
+                                   new_code_cell("print('after the loop')"), new_code_cell(
+                                       "import subprocess\n_ = subprocess.Popen(['sleep', '2'])",
+                                       metadata={"nbgrader": {"grade": True}})])  # as a grader exits
     execute = bridge.ResilientExecute(kernel_memory_mb=2048, timeout=5, interrupt_on_timeout=True,
                                       raise_on_iopub_timeout=False)  # as nbgrader_config.py sets them
     run = threading.Thread(target=execute.preprocess,
@@ -260,6 +262,7 @@ def test_kernel_leftovers_are_killed_with_the_kernel_and_its_limits_hold(tmp_pat
     assert outputs[4][0]["text"].strip() == "after the bomb"
     assert [o["ename"] for o in outputs[5] if o["output_type"] == "error"] == ["CellTimeoutError"]
     assert outputs[6][0]["text"].strip() == "after the loop"
+    assert not outputs[7]  # what a hidden cell's grader leaves as it exits is no student's leftover
     left = [int(pid) for pid in (tmp_path / "pids.txt").read_text().split()]
     assert len(left) == 2
     assert not [pid for pid in left if psutil.pid_exists(pid)]  # zombies neither: they hold their pids

@@ -185,6 +185,10 @@ def _kernel_limits(memory_mb: int, max_processes: int):
     return limit
 
 
+def _is_grade_cell(cell) -> bool:
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade")) and cell.get("cell_type") == "code"
+
+
 def _leftovers(kernel: int) -> bool:
     """Whether the kernel has processes of its own, or orphans of them were re-parented to this process."""
     import psutil
@@ -248,9 +252,9 @@ def _execute_class():
         start_new_kernel = run_sync(async_start_new_kernel)
 
         def _end_leftovers(self, cell) -> None:
-            """Kill the kernel, its process group and every other process its cells started, if any of
-            them outlived the cell: killed processes stay (as zombies the kernel never reaps) and count
-            against the process limit until the kernel goes too."""
+            """After a student's cell: kill the kernel, its process group and every other process its
+            cells started, if any of them outlived the cell: killed processes stay (as zombies the kernel
+            never reaps) and count against the process limit until the kernel goes too."""
             kernel = getattr(self.km.provisioner, "process", None) if self.km else None
             if kernel is None or not _leftovers(kernel.pid):
                 return
@@ -268,8 +272,7 @@ def _execute_class():
             self._restart = True
 
         def _get_timeout(self, cell):
-            if cell is not None and cell.get("metadata", {}).get("nbgrader", {}).get("grade") and \
-                    cell.get("cell_type") == "code":
+            if cell is not None and _is_grade_cell(cell):
                 return self.hidden_cell_timeout
             return super()._get_timeout(cell)
 
@@ -308,7 +311,8 @@ def _execute_class():
                     traceback=["DeadKernelError: the kernel died while running this cell (os._exit, a crash "
                                "or out of memory); it was restarted for the next cells"]))
                 self._restart = True
-            self._end_leftovers(cell)
+            if not _is_grade_cell(cell):  # a hidden cell's own grader may still be exiting: not a leftover
+                self._end_leftovers(cell)
             return cell
 
         execute_cell = run_sync(async_execute_cell)
