@@ -78,12 +78,13 @@ PROTECTED_MEMORY = 8 * 2**30  # address space of each process of a protected Cla
 
 
 def _pids_hierarchy() -> Path | None:
-    """Where this machine's pids cgroups are made: a v1 pids hierarchy, or cgroup v2 with pids enabled."""
+    """Where this machine's pids cgroups are made: a v1 pids hierarchy, or a cgroup v2 root whose children
+    get the pids controller (it is in the root's cgroup.subtree_control; otherwise they have no pids.max)."""
     for line in Path("/proc/self/mounts").read_text().splitlines():
         _, mount, kind, options, *_ = line.split()
         if kind == "cgroup" and "pids" in options.split(","):
             return Path(mount)
-        if kind == "cgroup2" and "pids" in (Path(mount) / "cgroup.controllers").read_text().split():
+        if kind == "cgroup2" and "pids" in (Path(mount) / "cgroup.subtree_control").read_text().split():
             return Path(mount)
     return None
 
@@ -120,8 +121,7 @@ def protected_run(command: list[str], cwd: Path, env: dict | None = None, timeou
             except subprocess.TimeoutExpired:
                 _empty(group)
                 code = process.wait()
-            _empty(group)
-            texts = []
+            texts = []  # what lingering processes still write is lost with them, in `finally`
             for handle in (out, err):
                 handle.seek(0)
                 texts.append(handle.read().decode(errors="replace"))

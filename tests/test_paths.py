@@ -23,9 +23,10 @@ What must hold:
   fails. Mistakes that still pass their step are counted in the summary and not failed: only the hidden
   tests are meant to catch those.
 
-nbgrader and the Classroom steps run student code unconfined (that is how those platforms work), so they
-run with this repository read-only (`platforms.protected_run`); the proof needs root for that. The paths run
-two at a time (nbgrader as two half-class courses, the longest jobs, first). The summary goes
+nbgrader and the Classroom steps run student code unconfined (that is how those platforms work), so each
+of their commands runs with this repository and the offline kits read-only, in a pids cgroup of its own
+that is emptied when the command ends (`platforms.protected_run`); the proof needs root for that. The
+paths run two at a time (nbgrader as two half-class courses, the longest jobs, first). The summary goes
 to stdout (run with -s) and to `paths-summary.json` in the test's temporary folder.
 """
 

@@ -59,7 +59,7 @@ def _part_number(part_stem: str) -> int:
     raise AssertionError(f"{part_stem} is not a part of this lab") from None
 
 
-def starting_environment() -> dict[str, str]:
+def _starting_environment() -> dict[str, str]:
     """This process's environment as it was started (``/proc/self/environ``): what nbgrader gave the
     kernel, not what the notebook's cells have since put in ``os.environ``. ``os.environ`` without /proc."""
     try:
@@ -73,7 +73,7 @@ def starting_environment() -> dict[str, str]:
 def grader_environment() -> dict[str, str]:
     """The environment of the grading process: a few variables of the kernel's starting environment,
     never PYTHON* ones (a notebook that sets AUTOGRADER_MODELS or HF_HOME changes nothing)."""
-    start = starting_environment()
+    start = _starting_environment()
     env = {key: start[key] for key in _PASS_THROUGH if key in start}
     env.setdefault("PATH", os.defpath)
     env.update(AUTOGRADER_MODELS=start.get("AUTOGRADER_MODELS") or "offline", HF_HUB_OFFLINE="1",

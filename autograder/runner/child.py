@@ -124,7 +124,7 @@ def _private_namespaces(as_root: bool, hide: tuple[str, ...]) -> bool:
     # kit, the user's home: without root the child is that user): every mount read-only, then fresh
     # private tmpfs where it may write.
     for point, flags in _mounts():
-        if not point.startswith(("/proc", "/sys", "/dev")):
+        if point.split("/")[1] not in ("proc", "sys", "dev"):  # kernel interfaces and devices stay
             libc.mount(None, point.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY | flags, None)
     # Python, its packages and this package may live under /tmp (a venv or a checkout there): keep a handle
     # on each such folder and mount it back, read-only, on top of the fresh tmpfs.
