@@ -219,3 +219,28 @@ def test_protocol_decodes_only_plain_data():
         protocol.decode({"$tensor": {"dtype": "object", "shape": [1], "data": ""}})
     with pytest.raises(TypeError, match="object of type"):
         protocol.encode(object())
+
+
+LEAVES_NOTHING = """
+import ctypes, psutil
+from autograder.runner.pool import StudentProcess, Zygote
+from autograder.runner.zygote import PR_SET_CHILD_SUBREAPER
+
+ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # as nbgrader's Execute is
+with Zygote("offline") as zygote:
+    student = StudentProcess(zygote, ["import os, time\\nif os.fork() == 0:\\n    time.sleep(600)"])
+    student.start()
+    student.close()
+print(len(psutil.Process().children()))
+"""
+
+
+def test_closed_zygote_leaves_no_process_behind():
+    """Once the grader has closed its zygote, nothing of it is left, not even a zombie: a subreaper that
+    runs the grader (nbgrader's Execute, whose kernel calls it) would inherit every dying child."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", LEAVES_NOTHING], capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "0"
