@@ -268,6 +268,23 @@ def test_kernel_leftovers_are_killed_with_the_kernel_and_its_limits_hold(tmp_pat
     assert not [pid for pid in left if psutil.pid_exists(pid)]  # zombies neither: they hold their pids
 
 
+def test_orphans_that_ended_are_reaped_not_taken_for_leftovers(tmp_path):
+    """A process that outlives its parent but ends before the cell does (as a grader's workers exit)
+    comes back to nbgrader as a zombie: it is reaped, holds no pid, and costs the kernel nothing; a
+    markdown cell after it is no cell that ran."""
+    import psutil
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    orphan = "import subprocess, time\nsubprocess.run(['sh', '-c', 'sleep 0.3 &'])\ntime.sleep(1.5)"
+    notebook = new_notebook(cells=[new_code_cell("x = 1"), new_code_cell(orphan), new_markdown_cell("# Next"),
+                                   new_code_cell("print('x' in globals())")])
+    bridge.ResilientExecute(timeout=60).preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
+    outputs = [cell.get("outputs") for cell in notebook.cells]
+    assert outputs[1] == []
+    assert outputs[3][0]["text"].strip() == "True"  # the kernel was not restarted
+    assert not [p for p in psutil.Process().children() if p.status() == psutil.STATUS_ZOMBIE]
+
+
 def test_generate_assignment_releases_no_hidden_text_and_no_gradebook(tmp_path):
     course.build(REPO, tmp_path)
     nbgrader(tmp_path, "generate_assignment", LAB_ID, "--force")

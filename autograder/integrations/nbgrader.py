@@ -189,14 +189,31 @@ def _is_grade_cell(cell) -> bool:
     return bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade")) and cell.get("cell_type") == "code"
 
 
-def _leftovers(kernel: int) -> bool:
-    """Whether the kernel has processes of its own, or orphans of them were re-parented to this process."""
+def _reap_orphans(keep: set[int]) -> None:
+    """Reap the dead among this process's children but `keep`: processes re-parented here (this process is
+    a subreaper) that ended, such as a grader's or a killed fork bomb's. Unreaped, each holds its pid and
+    counts against the grading user's process limit for as long as nbgrader runs."""
     import psutil
 
+    for proc in psutil.Process().children():
+        if proc.pid not in keep:
+            with contextlib.suppress(ChildProcessError, OSError):
+                os.waitpid(proc.pid, os.WNOHANG)
+
+
+def _leftovers(kernel: int) -> bool:
+    """Whether the kernel has live processes of its own, or live orphans of them were re-parented here."""
+    import psutil
+
+    def live(procs) -> bool:
+        return any(p.pid != kernel and p.status() != psutil.STATUS_ZOMBIE for p in procs)
+
     with contextlib.suppress(psutil.Error):
-        if psutil.Process(kernel).children():
+        if live(psutil.Process(kernel).children()):
             return True
-    return any(proc.pid != kernel for proc in psutil.Process().children())
+    with contextlib.suppress(psutil.Error):
+        return live(psutil.Process().children())
+    return False
 
 
 def _kill_descendants(keep: set[int]) -> int:
@@ -209,10 +226,7 @@ def _kill_descendants(keep: set[int]) -> int:
         with contextlib.suppress(psutil.Error):
             if proc.pid not in keep and proc.status() != psutil.STATUS_ZOMBIE:
                 proc.kill()
-    for proc in me.children():
-        if proc.pid not in keep:
-            with contextlib.suppress(ChildProcessError, OSError):
-                os.waitpid(proc.pid, os.WNOHANG)
+    _reap_orphans(keep)
     return sum(proc.pid not in keep for proc in me.children(recursive=True))
 
 
@@ -252,11 +266,14 @@ def _execute_class():
         start_new_kernel = run_sync(async_start_new_kernel)
 
         def _end_leftovers(self, cell) -> None:
-            """After a student's cell: kill the kernel, its process group and every other process its
+            """After a student's code cell: kill the kernel, its process group and every other process its
             cells started, if any of them outlived the cell: killed processes stay (as zombies the kernel
             never reaps) and count against the process limit until the kernel goes too."""
             kernel = getattr(self.km.provisioner, "process", None) if self.km else None
-            if kernel is None or not _leftovers(kernel.pid):
+            if kernel is None:
+                return
+            _reap_orphans(keep={kernel.pid})
+            if not _leftovers(kernel.pid):
                 return
             self.log.warning("A cell left processes running: killing them and restarting the kernel")
             with contextlib.suppress(OSError):
@@ -311,7 +328,8 @@ def _execute_class():
                     traceback=["DeadKernelError: the kernel died while running this cell (os._exit, a crash "
                                "or out of memory); it was restarted for the next cells"]))
                 self._restart = True
-            if not _is_grade_cell(cell):  # a hidden cell's own grader may still be exiting: not a leftover
+            # Only cells that ran can leave processes; a hidden cell's grader may still be exiting.
+            if cell.cell_type == "code" and cell.source.strip() and not _is_grade_cell(cell):
                 self._end_leftovers(cell)
             return cell
 
