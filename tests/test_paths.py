@@ -122,7 +122,8 @@ def nbgrader_course(samples: dict[str, Path], root: Path) -> dict[str, Scores]:
     nbgrader(root, "generate_assignment", LAB_ID, "--force")
     for name, folder in samples.items():
         nbgrader_submission(folder, root / "submitted" / name / LAB_ID)
-    nbgrader(root, "autograde", LAB_ID, check=False, readonly=True)  # unscorable: shows as no score
+    done = nbgrader(root, "autograde", LAB_ID, check=False, readonly=True)  # unscorable: shows as no score
+    (root / "autograde.log").write_text(f"exit code {done.returncode}\n{done.stdout}\n{done.stderr}")
     found = nbgrader_scores(root)
     scores = {}
     for name in samples:
