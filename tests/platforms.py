@@ -105,7 +105,9 @@ def protected_run(command: list[str], cwd: Path, env: dict | None = None, timeou
     a_fork_bomb forks until something stops it, even as root (as a TA's unprivileged account and process
     limit, or a read-only install, prevent). Output goes through files: lingering processes may hold a
     pipe open."""
-    group = _pids_hierarchy() / f"autograder-proof-{os.getpid()}-{next(_groups)}"
+    hierarchy = _pids_hierarchy()
+    _remove_stale_groups(hierarchy)
+    group = hierarchy / f"autograder-proof-{os.getpid()}-{next(_groups)}"
     group.mkdir()
     readonly = [REPO, *{path for path in (kit.default_root(), *kits) if path.is_dir()}]
     mounts = "".join(f"mount --bind {path} {path} && mount -o remount,bind,ro {path} && " for path in
@@ -129,6 +131,19 @@ def protected_run(command: list[str], cwd: Path, env: dict | None = None, timeou
     finally:
         _empty(group)
         group.rmdir()
+
+
+def _remove_stale_groups(hierarchy: Path) -> None:
+    """Empty and remove the cgroups of proofs that were killed before their `finally` (named by pid)."""
+    for group in hierarchy.glob("autograder-proof-*"):
+        try:
+            os.kill(int(group.name.split("-")[2]), 0)
+        except ProcessLookupError:
+            _empty(group)
+            with contextlib.suppress(OSError):
+                group.rmdir()
+        except (ValueError, IndexError, PermissionError):
+            continue
 
 
 def _empty(group: Path) -> None:
