@@ -190,3 +190,14 @@ def test_resume_skips_unchanged_students(graded_class):
     # Unchanged: not graded again (execution_time and all). Changed: graded again, now with full marks.
     assert (out / "solution" / "results.json").read_bytes() == before["solution"]
     assert json.loads((out / "binary" / "results.json").read_bytes())["score"] == 90
+
+
+def test_the_callers_pytest_options_do_not_reach_the_hidden_suites(repo, tmp_path):
+    """PYTEST_ADDOPTS is the caller's (a TA's shell, a CI job): the grader's own pytest ignores it."""
+    solution = tmp_path / "part3_softmax.py"
+    shutil.copy(repo / "solutions" / LAB_ID / "part3_softmax.py", solution)
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(solution), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTEST_ADDOPTS": "--no-such-option"})
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "out" / "results.json").read_text())["score"] == 20

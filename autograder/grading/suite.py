@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,8 +115,14 @@ def run_suites(runs: dict[Path, PartRun], models: str) -> None:
     args = [*map(str, runs), *(f"-pno:{name}" for name in plugins_off),
             "--import-mode=importlib", "--rootdir", str(folder), "--confcutdir", str(folder),
             "-o", "addopts=", "-o", "python_files=*.py", "-s"]
-    with contextlib.redirect_stdout(io.StringIO()):
-        code = pytest.main(args, plugins=[plugin])
+    # The caller's PYTEST_ADDOPTS (a --basetemp, a plugin of their own) is for their pytest, not this one.
+    addopts = os.environ.pop("PYTEST_ADDOPTS", None)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = pytest.main(args, plugins=[plugin])
+    finally:
+        if addopts is not None:
+            os.environ["PYTEST_ADDOPTS"] = addopts
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the hidden suites in {folder} did not run (pytest exit code {code})")
     for run in runs.values():
