@@ -342,10 +342,9 @@ grade large classes with `autograder grade-all --jobs N` and use nbgrader for th
   and `kernel_max_processes` (256) processes and threads on top of what the grading user already runs.
   Linux never applies that process limit to root: grade as an unprivileged user, or a fork bomb in a
   demo cell can take the machine down. A cell that leaves processes running (a fork bomb's copies, a
-  daemon) has them killed with its kernel, which is restarted for the next cells. Even so, a fork bomb
-  in a demo cell, or an endless cell that swallows the timeout's interrupt, can still cost that student
-  (and, after the fork bomb, the next one) points that `autograder grade-all` gives: use its grades for
-  such a submission.
+  daemon) has them killed with its kernel, which is restarted for the next cells; a cell that swallows
+  the timeout's interrupt ends as `CellTimeoutError`, and its kernel is restarted too. On the sample corpus
+  (fork bomb and endless cell included) nbgrader gives every part the score `autograder grade-all` gives.
 - Files handed in besides the notebooks are not copied next to the kernel (`CourseDirectory.ignore` in
   `nbgrader_config.py`): a planted `autograder/` package or `sitecustomize.py` cannot replace the bridge.
 """
