@@ -13,9 +13,10 @@ import pytest
 from autograder.labs.encoders_decoders import LAB_ID
 
 
-def run(*args, cwd=None):
+def run(*args, cwd=None, env=None):
     return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, timeout=600, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+                          text=True, cwd=cwd, timeout=600,
+                          env={**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})})
 
 
 def assert_usage_error(result, fragment):
@@ -193,11 +194,8 @@ def test_resume_skips_unchanged_students(graded_class):
 
 
 def test_the_callers_pytest_options_do_not_reach_the_hidden_suites(repo, tmp_path):
-    """PYTEST_ADDOPTS is the caller's (a TA's shell, a CI job): the grader's own pytest ignores it."""
-    solution = tmp_path / "part3_softmax.py"
-    shutil.copy(repo / "solutions" / LAB_ID / "part3_softmax.py", solution)
-    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(solution), "--out",
-                           str(tmp_path / "out")], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "HF_HUB_OFFLINE": "1", "PYTEST_ADDOPTS": "--no-such-option"})
-    assert done.returncode == 0, done.stderr
+    """PYTEST_ADDOPTS and PYTEST_PLUGINS belong to the caller (a TA's shell, a CI job), not the grader."""
+    result = run("grade", repo / "solutions" / LAB_ID / "part3_softmax.py", "--out", tmp_path / "out",
+                 env={"PYTEST_ADDOPTS": "--no-such-option", "PYTEST_PLUGINS": "no_such_plugin"})
+    assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "out" / "results.json").read_text())["score"] == 20

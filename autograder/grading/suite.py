@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,14 +114,11 @@ def run_suites(runs: dict[Path, PartRun], models: str) -> None:
     args = [*map(str, runs), *(f"-pno:{name}" for name in plugins_off),
             "--import-mode=importlib", "--rootdir", str(folder), "--confcutdir", str(folder),
             "-o", "addopts=", "-o", "python_files=*.py", "-s"]
-    # The caller's PYTEST_ADDOPTS (a --basetemp, a plugin of their own) is for their pytest, not this one.
-    addopts = os.environ.pop("PYTEST_ADDOPTS", None)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            code = pytest.main(args, plugins=[plugin])
-    finally:
-        if addopts is not None:
-            os.environ["PYTEST_ADDOPTS"] = addopts
+    with pytest.MonkeyPatch.context() as env, contextlib.redirect_stdout(io.StringIO()):
+        # The caller's options and plugins (a TA's --basetemp, a CI job's plugin) are for their pytest.
+        for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS"):
+            env.delenv(name, raising=False)
+        code = pytest.main(args, plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the hidden suites in {folder} did not run (pytest exit code {code})")
     for run in runs.values():
