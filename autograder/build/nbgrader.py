@@ -344,7 +344,8 @@ grade large classes with `autograder grade-all --jobs N` and use nbgrader for th
   demo cell can take the machine down. A cell that leaves processes running (a fork bomb's copies, a
   daemon) has them killed with its kernel, which is restarted for the next cells; a cell that swallows
   the timeout's interrupt ends as `CellTimeoutError`, and its kernel is restarted too. On the sample corpus
-  (fork bomb and endless cell included) nbgrader gives every part the score `autograder grade-all` gives.
+  (fork bomb and endless cell included) nbgrader gives every part the score `autograder grade-all` gives,
+  except for the unreadable notebook above.
 - Files handed in besides the notebooks are not copied next to the kernel (`CourseDirectory.ignore` in
   `nbgrader_config.py`): a planted `autograder/` package or `sitecustomize.py` cannot replace the bridge.
 """
