@@ -1,0 +1,149 @@
+"""The grader and the Gradescope bundle as their users install them, in fresh environments (fresh_env.py).
+
+A test that grades inside this repository's `.venv` proves the grader, not the path: the Gradescope bundle
+once gave every student 0 from its own `setup.sh` (pytest was only in the dev extra) while every test here
+passed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import jupytext
+import pytest
+from corpus import REPO
+from fresh_env import GRADER_INSTALL, TORCH_INDEX, clean_env, installed, run
+
+from autograder.build import gradescope
+from autograder.labs.encoders_decoders import LAB_ID, PARTS
+
+GRADED = [part for part in PARTS if part.points]
+FULL = sum(part.points for part in GRADED)
+
+IMPORT_EVERY_MODULE = """
+import importlib, pkgutil, autograder
+for module in pkgutil.walk_packages(autograder.__path__, "autograder."):
+    if not module.name.endswith(".__main__"):
+        importlib.import_module(module.name)
+print(autograder.__file__)
+"""
+
+
+def solution_notebooks(folder: Path) -> list[Path]:
+    """The reference solution as the .ipynb files a student hands in."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for part in PARTS:
+        notebook = jupytext.read(REPO / "solutions" / LAB_ID / f"{part.stem}.py")
+        jupytext.write(notebook, folder / f"{part.stem}.ipynb")
+    return sorted(folder.glob("*.ipynb"))
+
+
+def test_the_readme_gives_the_install_commands_these_tests_run():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for command in GRADER_INSTALL:
+        assert command in readme, command
+
+
+@pytest.fixture(scope="module")
+def plain_install(tmp_path_factory) -> Path:
+    """A copy of the repository with the grader installed as the README says: no extras, no dev tools."""
+    return installed(GRADER_INSTALL, tmp_path_factory.mktemp("course"))
+
+
+def test_a_plain_install_imports_every_module_of_the_package(plain_install):
+    python = plain_install / "grader-env" / "bin" / "python"
+    where = run([str(python), "-I", "-c", IMPORT_EVERY_MODULE], plain_install, clean_env()).strip()
+    assert Path(where).is_relative_to(plain_install / "grader-env"), where  # the installed copy, not ours
+
+
+def test_a_plain_install_grades_the_solution_to_full_marks(plain_install, tmp_path):
+    out = tmp_path / "graded"
+    run(["grader-env/bin/autograder", "grade", f"solutions/{LAB_ID}", "--out", str(out)], plain_install,
+        clean_env())
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["score"] == results["max_score"] == FULL, \
+        [t["output"] for t in results["tests"] if t["status"] == "failed"][:3]
+
+
+# ------------------------------------------------------------------------------------------- Gradescope
+
+
+@pytest.fixture(scope="module")
+def gradescope_root(tmp_path_factory) -> Path:
+    """A Gradescope machine: the bundle unpacked into ROOT/source as Gradescope does, its own `setup.sh`
+    run once in a clean environment (it makes ROOT/venv and ROOT/kit), `run_autograder` copied to ROOT."""
+    root = tmp_path_factory.mktemp("gradescope")
+    bundle = gradescope.build(REPO, root / "autograder.zip")[0]
+    with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(root / "source")
+        for info in archive.infolist():
+            (root / "source" / info.filename).chmod(info.external_attr >> 16 & 0o777)
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    setup = root / "source" / "setup.sh"
+    run(["bash", str(setup)], root, clean_env(GRADESCOPE_ROOT=str(root), TORCH_INDEX=TORCH_INDEX))
+    return root
+
+
+def run_autograder(root: Path, files: list[Path]) -> dict:
+    """One submission through `run_autograder`, as Gradescope runs it: a fresh submission/ and results/."""
+    for folder in ("submission", "results"):
+        shutil.rmtree(root / folder, ignore_errors=True)
+    (root / "submission").mkdir()
+    for path in files:
+        shutil.copy(path, root / "submission" / path.name)
+    run([str(root / "run_autograder")], root, clean_env(GRADESCOPE_ROOT=str(root)))
+    return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+
+
+def valid(results: dict) -> None:
+    """Gradescope's schema, as far as the bundle promises it."""
+    top = {"score", "max_score", "execution_time", "output", "visibility", "stdout_visibility", "tests"}
+    assert top <= set(results)
+    assert results["max_score"] == FULL
+    for test in results["tests"]:
+        assert {"name", "number", "score", "max_score", "status", "output", "visibility"} <= set(test)
+        assert test["status"] in ("passed", "failed")
+        assert test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
+        assert 0 <= test["score"] <= test["max_score"]
+    assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
+
+
+def test_gradescope_setup_installs_the_grader_in_its_own_environment(gradescope_root):
+    venv = gradescope_root / "venv"
+    where = run([str(venv / "bin" / "python"), "-I", "-c", IMPORT_EVERY_MODULE], gradescope_root, clean_env())
+    assert Path(where.strip()).is_relative_to(venv)
+    assert any((gradescope_root / "kit").iterdir())
+
+
+def test_gradescope_gives_the_solution_full_marks(gradescope_root, tmp_path):
+    results = run_autograder(gradescope_root, solution_notebooks(tmp_path / "solution"))
+    valid(results)
+    assert results["score"] == FULL, [t["output"] for t in results["tests"] if t["status"] == "failed"][:3]
+
+
+def test_gradescope_gives_the_stubs_zero(gradescope_root):
+    results = run_autograder(gradescope_root, sorted((REPO / "assignments" / LAB_ID).glob("part*.ipynb")))
+    valid(results)
+    assert results["score"] == 0
+    assert all(test["status"] == "failed" for test in results["tests"])
+
+
+def test_gradescope_gives_an_empty_submission_a_valid_zero_that_says_why(gradescope_root):
+    results = run_autograder(gradescope_root, [])
+    valid(results)
+    assert results["score"] == 0
+    assert "Nothing to grade" in results["output"] and "part1_tokenization.ipynb" in results["output"]
+    assert [t["max_score"] for t in results["tests"]] == [p.points for p in GRADED]
+
+
+def test_gradescope_scores_a_broken_notebook_zero_and_grades_the_rest(gradescope_root, tmp_path):
+    files = solution_notebooks(tmp_path / "broken")
+    files[0].write_text('{"cells": [', encoding="utf-8")  # part 1, cut off mid-save
+    results = run_autograder(gradescope_root, files)
+    valid(results)
+    assert results["score"] == FULL - GRADED[0].points
+    part1 = [t for t in results["tests"] if t["number"].split(".")[0] == str(GRADED[0].number)]
+    assert part1 and all(t["score"] == 0 and "not valid notebook JSON" in t["output"] for t in part1)
