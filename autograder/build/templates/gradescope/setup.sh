@@ -4,12 +4,13 @@
 # one this installs python3.11 with apt. GRADESCOPE_ROOT (default /autograder) moves every path below.
 #
 # torch is pinned (@@TORCH@@) and taken from the PyTorch CPU index: the default Linux wheel on PyPI is the
-# CUDA build, gigabytes of GPU libraries that Gradescope cannot use. TORCH_INDEX overrides the index.
+# CUDA build, gigabytes of GPU libraries that Gradescope cannot use. TORCH_INDEX overrides the index; set it
+# empty to take torch from pip's own configured index (a mirror).
 set -euo pipefail
 ROOT="${GRADESCOPE_ROOT:-/autograder}"
 SOURCE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 VENV="$ROOT/venv"
-TORCH_INDEX="${TORCH_INDEX:-https://download.pytorch.org/whl/cpu}"
+TORCH_INDEX="${TORCH_INDEX-https://download.pytorch.org/whl/cpu}"
 PYTHON="${PYTHON:-python3}"
 
 usable() { "$1" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
@@ -23,7 +24,7 @@ if ! usable "$PYTHON"; then
 fi
 
 "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --no-deps "torch==@@TORCH@@" --index-url "$TORCH_INDEX"
+"$VENV/bin/python" -m pip install --quiet --no-deps "torch==@@TORCH@@" ${TORCH_INDEX:+--index-url "$TORCH_INDEX"}
 "$VENV/bin/python" -m pip install --quiet -c "$SOURCE/grader/constraints.txt" "$SOURCE/grader"
 
 # The offline model kit (tiny seeded models with the real tokenizers): built once here, ~20 s.
