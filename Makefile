@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 export AUTOGRADER_MODELS ?= offline
+# Where pip takes torch from: empty for pip's configured index; https://download.pytorch.org/whl/cpu where
+# that index would give the multi-GB CUDA build (PyPI on Linux). The install tests take torch from it too.
+export TORCH_INDEX ?=
 
 .PHONY: setup grade demo test test-slow prove lint assignments
 
@@ -13,6 +16,8 @@ setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check $$(grep -E '^torch==' constraints.txt) \
+		$(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[nbgrader,dev]'
 	touch $@
 
