@@ -199,10 +199,14 @@ def cmd_grade_all(args) -> int:
     counts = Counter(status for status, _ in outcomes.values())
     print(f"Graded {counts['graded']}, missing {counts['missing']}, errors {counts['error']}; "
           f"wrote {args.out / 'grades.csv'} and {args.out / 'summary.md'}")
-    for student, (status, reason) in sorted(outcomes.items()):
-        if status == "error":
-            print(f"  {student}: {reason}", file=sys.stderr)
     _report_strangers(strangers)
+    if counts["error"]:
+        print(f"autograder: the grader failed for {counts['error']} student(s); no score is recorded for "
+              "them (fix the fault, then run again with --resume):", file=sys.stderr)
+        for student, (status, reason) in sorted(outcomes.items()):
+            if status == "error":
+                print(f"  {student}: {reason}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -3,3 +3,8 @@
 
 class UsageError(Exception):
     """Bad input from the user (a path, an option, a model set): exit code 2, no traceback."""
+
+
+class GraderFault(Exception):
+    """Something went wrong on the grader's side (a model that does not load, a reference computation that
+    raises): the student gets status `error` and no score, never points lost."""

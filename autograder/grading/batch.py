@@ -112,13 +112,17 @@ def _grade_student(student: str, folder: Path, out: Path, models: str, resume: b
             key = fingerprint(submission, models)
         except OSError as exc:
             return "error", f"could not read the submission: {exc}"
-        if resume and (target / "results.json").is_file() and _stamp(stamp).get("fingerprint") == key:
-            return _stamp(stamp)["status"], _stamp(stamp)["reason"]
+        done = _stamp(stamp)
+        if resume and done.get("status") == "graded" and (target / "results.json").is_file() \
+                and done.get("fingerprint") == key:
+            return done["status"], done["reason"]
         try:
             grade_one(student, submission, target, models, hide)
             status, reason = "graded", ""
-        except Exception as exc:  # one student's fault must never stop the batch
+        except Exception as exc:  # a grader fault: this student is not graded, and the batch goes on
             status, reason = "error", f"{type(exc).__name__}: {exc}"
+            for stale in ("results.json", "feedback.md"):  # no score may stand for this student
+                (target / stale).unlink(missing_ok=True)
     reports.write_atomic(stamp, json.dumps({"fingerprint": key, "models": models, "status": status,
                                             "reason": reason}) + "\n")
     return status, reason

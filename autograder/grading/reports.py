@@ -113,6 +113,11 @@ def summary_md(results: dict[str, dict], problems: dict[str, str]) -> str:
     totals = [r["score"] for r in results.values()]
     out = io.StringIO()
     out.write(f"# Class summary\n\nGraded: {len(results)}; not graded: {len(problems)}.\n\n")
+    errors = sorted(s for s, why in problems.items() if why.startswith("error"))
+    if errors:
+        out.write(f"**The grader failed for {len(errors)} student(s): {', '.join(errors)}.** No score is "
+                  "recorded for them: the fault is the grader's, not theirs (see *Not graded* below). Fix it "
+                  "and run `grade-all` again with `--resume`, which grades them again.\n\n")
     if totals:
         maximum = max(r["max_score"] for r in results.values())
         out.write(f"Autograded score out of {maximum:g}: mean {statistics.mean(totals):.1f}, "

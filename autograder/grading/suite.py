@@ -13,7 +13,8 @@ A hidden test module looks like this:
 
 Fixtures: `student` (the StudentProcess of this part), `reference(role)` (the parent's own tokenizer and
 model of that role, never sent to the child). The first docstring line is the test's name in the reports.
-Only CheckFailed and StudentFailure messages reach students; anything else is reported as a grader fault.
+Only CheckFailed and StudentFailure messages reach students; anything else is a grader fault, and a part
+with a fault gets no score at all (see grade.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.errors import GraderFault
 from autograder.labs.encoders_decoders.compare import CheckFailed
 from autograder.runner.pool import StudentFailure, StudentProcess
 
@@ -93,8 +95,8 @@ class _Plugin:
             error = call.excinfo.value
             if isinstance(error, (CheckFailed, StudentFailure)):
                 result.message = str(error)
-            else:  # a bug in a hidden test, or a result shaped so oddly that the comparison broke
-                result.message = "the grader could not check this result (is it of the documented type?)"
+            else:  # the grader's own failure (GraderFault, a bug in a hidden test): never the student's
+                result.message = "the grader could not check this result"
                 result.fault = f"{item.nodeid}: {type(error).__name__}: {error}"
         return result
 
@@ -125,3 +127,7 @@ def run_suites(runs: dict[Path, PartRun], models: str) -> None:
         for result in run.results:
             if result.fault:
                 print(f"autograder: grader fault in {result.fault}", file=sys.stderr)
+    faults = [result.fault for run in runs.values() for result in run.results if result.fault]
+    if faults:
+        more = f" (and {len(faults) - 1} more)" if len(faults) > 1 else ""
+        raise GraderFault(f"the grader could not check a result: {faults[0]}{more}")

@@ -103,7 +103,9 @@ def grade_part(part_stem: str, folder: Path | None = None) -> dict[str, dict] | 
         results_file = work / "out" / "results.json"
         if done.returncode != 0 or not results_file.is_file():
             last = (done.stderr.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
-            return f"the grader could not grade {notebook.name} (exit code {done.returncode}: {last[:300]})"
+            return (f"the grader failed on {notebook.name} (exit code {done.returncode}: {last[:300]}); a "
+                    "fault of the grader, not of the notebook: this score is not the student's, regrade it "
+                    "once the grader is fixed")
         results = json.loads(results_file.read_text(encoding="utf-8"))
     tests = {}
     for test in results.get("tests", []):

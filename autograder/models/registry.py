@@ -15,6 +15,7 @@ caller gives (`offline` for grading and tests; `hub` for students' notebooks).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -27,7 +28,7 @@ ENV_VAR = "AUTOGRADER_MODELS"
 
 ROLES = {
     "encoder": "sequence classifier with id2label NEGATIVE/POSITIVE (DistilBERT)",
-    "encoder_alt": "a second encoder architecture (BERT)",
+    "encoder_alt": "a second encoder architecture (BERT), a classifier with labels of its own",
     "decoder": "causal language model (GPT-2)",
     "decoder_alt": "a second decoder architecture (Llama-style)",
     "decoder_eos": "a causal LM that emits eos a few tokens after a known prompt",
@@ -72,15 +73,36 @@ class ModelSet:
             raise UsageError(f"unknown model role {role!r}; roles are: {', '.join(ROLES)}")
         return self.sources[role]
 
+    def to_json(self) -> str:
+        return json.dumps({"name": self.name, "sources": {role: [s.kind, s.ref, s.revision]
+                                                          for role, s in self.sources.items()}})
+
+    @classmethod
+    def from_json(cls, text: str) -> ModelSet:
+        data = json.loads(text)
+        return cls(data["name"], {role: Source(*source) for role, source in data["sources"].items()})
+
 
 def selected_spec(spec: str | None = None, default: str = "offline") -> str:
     """The spec in force: the argument, else $AUTOGRADER_MODELS, else `default`."""
     return spec or os.environ.get(ENV_VAR) or default
 
 
+_pinned: dict[str, ModelSet] = {}
+
+
+def pin(model_set: ModelSet) -> None:
+    """Keep a model set that was resolved elsewhere (by the trusted parent): `resolve` returns it for its
+    name from now on, without reading its file again. A confined child may not be able to read the file at
+    all (another user, a private /tmp)."""
+    _pinned[model_set.name] = model_set
+
+
 def resolve(spec: str | None = None, default: str = "offline") -> ModelSet:
     """The model set named by `spec` (see the module docstring); UsageError on anything malformed."""
     spec = selected_spec(spec, default)
+    if spec in _pinned:
+        return _pinned[spec]
     if spec in NAMED_SETS:
         return ModelSet(spec, {role: parse_source(v, Path.cwd()) for role, v in NAMED_SETS[spec].items()})
     path = Path(spec).expanduser()

@@ -21,6 +21,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.errors import GraderFault
 from autograder.runner import protocol
 from autograder.runner.child import Limits
 
@@ -60,9 +61,12 @@ class Zygote:
     """The warm worker process (see zygote.py) from which children are forked."""
 
     def __init__(self, spec: str, limits: Limits | None = None, hide: tuple[Path, ...] = ()):
-        """`hide`: folders the children must not see, on top of the grader's own (see `grader_secrets`)."""
-        if spec.endswith(".toml"):  # the zygote runs from "/"
-            spec = str(Path(spec).resolve())
+        """`spec`: the model set, resolved here, once (the zygote and its children get the result, not the
+        spec: they may not be able to read its file). `hide`: folders the children must not see, on top
+        of the grader's own (see `grader_secrets`)."""
+        from autograder.models import resolve
+
+        resolved = resolve(spec, default="offline").to_json()
         self.limits = dataclasses.replace(limits or Limits(), hide=tuple(
             sorted({str(p.resolve()) for p in (*grader_secrets(), *hide)})))
         self.control, theirs = socket.socketpair()
@@ -72,7 +76,7 @@ class Zygote:
         # From "/" and with -P (3.11+): a torch.py or autograder.py in the caller's folder is never imported.
         safe_path = ["-P"] if sys.version_info >= (3, 11) else []
         self.process = subprocess.Popen([sys.executable, *safe_path, "-m", "autograder.runner.zygote",
-                                         str(theirs.fileno()), spec], pass_fds=[theirs.fileno()], env=env,
+                                         str(theirs.fileno()), resolved], pass_fds=[theirs.fileno()], env=env,
                                         cwd="/")
         theirs.close()
         self._ready = False  # it warms up in the background; the first spawn waits for it
@@ -204,6 +208,8 @@ class StudentProcess:
         if not reply.get("ok"):
             if reply.get("kind") == "timeout":
                 self.timed_out.add(function)
+            if reply.get("kind") == "internal":  # the child could not set the call up: not the student
+                raise GraderFault(f"{function}(): {str(reply.get('error'))[:500]}")
             raise StudentFailure(str(reply.get("kind")), f"{function}() {_describe(reply)}")
         self.last_spied = reply.get("spied", {})
         try:

@@ -1,6 +1,7 @@
 """The warm worker: imports torch and transformers and loads the models once, then forks confined children.
 
-Started by the grader as `python -m autograder.runner.zygote FD SPEC` with one end of a socket pair as FD.
+Started by the grader as `python -m autograder.runner.zygote FD MODELS` with one end of a socket pair as FD
+and the model set the grader resolved, as JSON.
 A fork is a copy-on-write snapshot of a process that holds no secret: the zygote never sees an expected
 value or a hidden test, so neither can a child. It is a child subreaper, so processes a student's code
 leaves behind are re-parented here and killed when their child is finished.
@@ -20,17 +21,22 @@ import time
 PR_SET_CHILD_SUBREAPER = 36
 
 
-def warm_up(spec: str) -> None:
+def warm_up(resolved: str) -> None:
+    """Load every model of the model set the parent resolved (`ModelSet.to_json`): children inherit them,
+    and the set itself, so they never read a model-set file or a model folder."""
     import torch
 
     # One thread per child: children run side by side (--jobs), and a fork never inherits a busy pool.
     torch.set_num_threads(1)
-    from autograder.models import ROLES, load_pair
+    from autograder.models import ROLES, ModelSet, load_pair
+    from autograder.models.registry import pin
     from autograder.runner import child, guards
 
-    child.MODEL_SPEC = spec
+    model_set = ModelSet.from_json(resolved)
+    pin(model_set)
+    child.MODEL_SPEC = model_set.name
     for role in ROLES:
-        load_pair(role, spec=spec)
+        load_pair(role, spec=model_set.name)
     guards.install()
     # Everything loaded so far is kept for good: the collector never walks it, so it never dirties the
     # pages children share with this process (copy-on-write stays shared).
