@@ -24,7 +24,8 @@ def test_wordpiece_facts_hold_on_kit(role):
     assert tokenizer.convert_ids_to_tokens(ids)[7:9] == ["trust", "##worthy"]
     assert tokenizer.tokenize("darwinism") == ["darwin", "##ism"]
     assert (len(tokenizer), tokenizer.cls_token_id, tokenizer.sep_token_id) == (30522, 101, 102)
-    assert model.config.id2label == {0: "NEGATIVE", 1: "POSITIVE"}
+    labels = {"encoder": {0: "NEGATIVE", 1: "POSITIVE"}, "encoder_alt": {0: "neutral", 1: "joy", 2: "anger"}}
+    assert model.config.id2label == labels[role]  # the second: another count, names and order
 
 
 @pytest.mark.parametrize("role", ["decoder", "decoder_alt", "decoder_eos"])

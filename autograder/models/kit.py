@@ -17,9 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 VENDOR = Path(__file__).parent / "vendor"
-RECIPE_VERSION = 2  # bump whenever a recipe below changes, so cached kits are rebuilt
+RECIPE_VERSION = 3  # bump whenever a recipe below changes, so cached kits are rebuilt
 GPT2_EOS = 50256
 LABELS = {0: "NEGATIVE", 1: "POSITIVE"}
+# The second classifier's labels differ on purpose: three of them, other names, and ids in an order that is
+# not alphabetical, so an answer that assumes NEGATIVE/POSITIVE, two labels or sorted names fails there.
+ALT_LABELS = {0: "neutral", 1: "joy", 2: "anger"}
 # At the default init (0.02) a tiny classifier says 50/50 to every text, so swapped labels would go unseen;
 # 0.2 gives probabilities that differ between texts without saturating at 0 or 100 %.
 CLASSIFIER_INIT = 0.2
@@ -58,8 +61,8 @@ def _encoder_alt(seed: int):
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
 
     config = BertConfig(vocab_size=30522, hidden_size=24, num_hidden_layers=3, num_attention_heads=2,
-                        intermediate_size=48, max_position_embeddings=128, id2label=LABELS,
-                        label2id={v: k for k, v in LABELS.items()}, initializer_range=CLASSIFIER_INIT)
+                        intermediate_size=48, max_position_embeddings=128, id2label=ALT_LABELS,
+                        label2id={v: k for k, v in ALT_LABELS.items()}, initializer_range=CLASSIFIER_INIT)
     return _seeded(seed, BertForSequenceClassification, config), _bert_tokenizer(BertTokenizerFast)
 
 
