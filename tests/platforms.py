@@ -22,12 +22,11 @@ import jupytext
 import nbformat
 import yaml
 from corpus import PART_STEMS, REPO
+from fresh_env import TORCH_INDEX, clean_env, run
 
 from autograder.build import nbgrader as course
 from autograder.labs.encoders_decoders import LAB_ID, PARTS
 from autograder.models import kit
-
-NBGRADER = [sys.executable, "-m", "nbgrader"]
 
 
 def part_file(path: Path, folder: Path) -> bool:
@@ -161,12 +160,13 @@ def _empty(group: Path) -> None:
 _groups = itertools.count()
 
 
-def nbgrader(root: Path, *args: str, check: bool = True,
-             readonly: bool = False) -> subprocess.CompletedProcess:
+def nbgrader(root: Path, *args: str, check: bool = True, readonly: bool = False,
+             python: Path = Path(sys.executable)) -> subprocess.CompletedProcess:
+    """`python -m nbgrader ARGS` in the course folder `root` (`python`: the TA's environment)."""
     # nbgrader runs `alembic` (the gradebook's migrations) from PATH: the venv's bin must come first.
     env = {**os.environ, "AUTOGRADER_MODELS": "offline", "HF_HUB_OFFLINE": "1",
-           "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
-    command = [*NBGRADER, *args]
+           "PATH": os.pathsep.join([str(python.parent), os.environ.get("PATH", "")])}
+    command = [str(python), "-m", "nbgrader", *args]
     done = (protected_run(command, root, env) if readonly else
             subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, check=False))
     if check and done.returncode != 0:
@@ -203,9 +203,11 @@ def grader_steps(out: Path) -> list[dict]:
     return [s for s in steps if s.get("uses") == grader]
 
 
-def scrubbed_run(command: str, cwd: Path, home: Path, readonly: bool = False) -> subprocess.CompletedProcess:
-    """Run a step's command like the command grader: only PATH and HOME in the environment."""
-    path = f"{Path(sys.executable).parent}:/usr/bin:/bin"
+def scrubbed_run(command: str, cwd: Path, home: Path, readonly: bool = False,
+                 python_bin: Path | None = None) -> subprocess.CompletedProcess:
+    """Run a step's command like the command grader: only PATH and HOME in the environment, PATH starting
+    with `python_bin` (the runner's Python; by default this interpreter's folder)."""
+    path = f"{python_bin or Path(sys.executable).parent}:/usr/bin:/bin"
     argv = ["env", "-i", f"PATH={path}", f"HOME={home}", "bash", "-c", command]
     if readonly:  # a step runs the notebook itself: a memory bomb there must stop short of this machine
         return protected_run(["prlimit", f"--as={PROTECTED_MEMORY}", "--", *argv], cwd, timeout=900,
@@ -213,26 +215,33 @@ def scrubbed_run(command: str, cwd: Path, home: Path, readonly: bool = False) ->
     return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=900, check=False)
 
 
-def simulated_root(bundle: Path, root: Path, submission: list[Path]) -> Path:
-    (root / "source").mkdir(parents=True)
+def gradescope_machine(bundle: Path, machine: Path) -> Path:
+    """A Gradescope image built from `bundle`: unpacked into MACHINE/source as Gradescope does, and its own
+    `setup.sh` run once there in a clean environment (fresh_env.py), which makes MACHINE/venv and
+    MACHINE/kit. Returns `machine`."""
     with zipfile.ZipFile(bundle) as archive:
+        archive.extractall(machine / "source")
         for info in archive.infolist():
-            target = root / "source" / info.filename
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(archive.read(info))
-            target.chmod(info.external_attr >> 16 & 0o777)
-    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
-    (root / "submission").mkdir()
-    for path in submission:
-        shutil.copy(path, root / "submission" / path.name)
-    return root
+            (machine / "source" / info.filename).chmod(info.external_attr >> 16 & 0o777)
+    run(["bash", str(machine / "source" / "setup.sh")], machine,
+        clean_env(GRADESCOPE_ROOT=str(machine), TORCH_INDEX=TORCH_INDEX))
+    return machine
 
 
-def run_autograder(root: Path, kit_dir: Path) -> dict:
-    env = {**os.environ, "GRADESCOPE_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable,
-           "AUTOGRADER_KIT_DIR": str(kit_dir.parent)}
-    env.pop("AUTOGRADER_MODELS", None)
-    result = subprocess.run([str(root / "run_autograder")], env=env, capture_output=True, text=True,
-                            timeout=900, cwd=root)
-    assert result.returncode == 0, result.stderr
-    return json.loads((root / "results" / "results.json").read_text())
+def run_autograder(machine: Path, root: Path, submission: Path, **variables: str) -> dict | None:
+    """Grade the files of folder `submission` as Gradescope does, in a root of its own (ROOT/submission,
+    ROOT/results) on the image `machine` (its source, venv and kit linked in), with `run_autograder` run
+    under env -i (plus `variables`). Returns results.json, or None when run_autograder failed, which must
+    then leave no results.json (Gradescope records a failure, not a score)."""
+    root.mkdir(parents=True)
+    for name in ("source", "venv", "kit"):
+        (root / name).symlink_to(machine / name)
+    shutil.copy(machine / "source" / "run_autograder", root / "run_autograder")
+    shutil.copytree(submission, root / "submission")
+    done = subprocess.run([str(root / "run_autograder")], cwd=root, capture_output=True, text=True,
+                          env=clean_env(GRADESCOPE_ROOT=str(root), **variables), timeout=900, check=False)
+    results = root / "results" / "results.json"
+    if done.returncode != 0:
+        assert not results.exists(), f"run_autograder exited {done.returncode} and left a score behind"
+        return None
+    return json.loads(results.read_text(encoding="utf-8"))

@@ -75,7 +75,9 @@ def hidden_table(path: Path) -> str:
     try:
         results = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return "\n## Hidden tests\n\nThe hidden tests did not produce results.\n"
+        return ("\n## Hidden tests: did not run\n\n⚠️ The hidden tests could not run (see the step \"Run the "
+                "hidden tests\" in this run's log). This is a fault of the course's set-up, not of your "
+                "work: tell your instructor.\n")
     lines = ["", f"## Hidden tests: {results['score']:g} / {results['max_score']:g}", "",
              "| question | points | result |", "|---|---|---|"]
     for test in results.get("tests", []):
