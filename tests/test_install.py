@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import zipfile
 from pathlib import Path
 
 import jupytext
 import pytest
 from corpus import REPO
-from fresh_env import GRADER_INSTALL, TORCH_INDEX, clean_env, installed, run
+from fresh_env import GRADER_INSTALL, clean_env, installed, run
+from platforms import gradescope_machine, run_autograder
 
 from autograder.build import gradescope
 from autograder.labs.encoders_decoders import LAB_ID, PARTS
@@ -32,13 +32,13 @@ print(autograder.__file__)
 """
 
 
-def solution_notebooks(folder: Path) -> list[Path]:
-    """The reference solution as the .ipynb files a student hands in."""
+def solution_notebooks(folder: Path) -> Path:
+    """`folder` holding the reference solution as the .ipynb files a student hands in."""
     folder.mkdir(parents=True, exist_ok=True)
     for part in PARTS:
         notebook = jupytext.read(REPO / "solutions" / LAB_ID / f"{part.stem}.py")
         jupytext.write(notebook, folder / f"{part.stem}.ipynb")
-    return sorted(folder.glob("*.ipynb"))
+    return folder
 
 
 def test_the_readme_gives_the_install_commands_these_tests_run():
@@ -72,34 +72,24 @@ def test_a_plain_install_grades_the_solution_to_full_marks(plain_install, tmp_pa
 
 
 @pytest.fixture(scope="module")
-def gradescope_root(tmp_path_factory) -> Path:
-    """A Gradescope machine: the bundle unpacked into ROOT/source as Gradescope does, its own `setup.sh`
-    run once in a clean environment (it makes ROOT/venv and ROOT/kit), `run_autograder` copied to ROOT."""
-    root = tmp_path_factory.mktemp("gradescope")
-    bundle = gradescope.build(REPO, root / "autograder.zip")[0]
-    with zipfile.ZipFile(bundle) as archive:
-        archive.extractall(root / "source")
-        for info in archive.infolist():
-            (root / "source" / info.filename).chmod(info.external_attr >> 16 & 0o777)
-    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
-    setup = root / "source" / "setup.sh"
-    run(["bash", str(setup)], root, clean_env(GRADESCOPE_ROOT=str(root), TORCH_INDEX=TORCH_INDEX))
-    return root
+def machine(tmp_path_factory) -> Path:
+    """A Gradescope image made by the bundle's own `setup.sh`, in a fresh root."""
+    bundle = gradescope.build(REPO, tmp_path_factory.mktemp("bundle") / "autograder.zip")[0]
+    return gradescope_machine(bundle, tmp_path_factory.mktemp("gradescope"))
 
 
-def run_autograder(root: Path, files: list[Path]) -> dict:
-    """One submission through `run_autograder`, as Gradescope runs it: a fresh submission/ and results/."""
-    for folder in ("submission", "results"):
-        shutil.rmtree(root / folder, ignore_errors=True)
-    (root / "submission").mkdir()
+def uploaded(tmp_path: Path, files: list[Path]) -> Path:
+    """A folder holding `files`, as a student uploads them."""
+    folder = tmp_path / "upload"
+    folder.mkdir()
     for path in files:
-        shutil.copy(path, root / "submission" / path.name)
-    run([str(root / "run_autograder")], root, clean_env(GRADESCOPE_ROOT=str(root)))
-    return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+        shutil.copy(path, folder / path.name)
+    return folder
 
 
-def valid(results: dict) -> None:
+def valid(results: dict | None) -> None:
     """Gradescope's schema, as far as the bundle promises it."""
+    assert results is not None, "run_autograder failed"
     top = {"score", "max_score", "execution_time", "output", "visibility", "stdout_visibility", "tests"}
     assert top <= set(results)
     assert results["max_score"] == FULL
@@ -111,39 +101,48 @@ def valid(results: dict) -> None:
     assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
 
 
-def test_gradescope_setup_installs_the_grader_in_its_own_environment(gradescope_root):
-    venv = gradescope_root / "venv"
-    where = run([str(venv / "bin" / "python"), "-I", "-c", IMPORT_EVERY_MODULE], gradescope_root, clean_env())
+def test_gradescope_setup_installs_the_grader_in_its_own_environment(machine):
+    venv = machine / "venv"
+    where = run([str(venv / "bin" / "python"), "-I", "-c", IMPORT_EVERY_MODULE], machine, clean_env())
     assert Path(where.strip()).is_relative_to(venv)
-    assert any((gradescope_root / "kit").iterdir())
+    assert any((machine / "kit").iterdir())
 
 
-def test_gradescope_gives_the_solution_full_marks(gradescope_root, tmp_path):
-    results = run_autograder(gradescope_root, solution_notebooks(tmp_path / "solution"))
+def test_gradescope_gives_the_solution_full_marks(machine, tmp_path):
+    results = run_autograder(machine, tmp_path / "root", solution_notebooks(tmp_path / "upload"))
     valid(results)
     assert results["score"] == FULL, [t["output"] for t in results["tests"] if t["status"] == "failed"][:3]
 
 
-def test_gradescope_gives_the_stubs_zero(gradescope_root):
-    results = run_autograder(gradescope_root, sorted((REPO / "assignments" / LAB_ID).glob("part*.ipynb")))
+def test_gradescope_gives_the_stubs_zero(machine, tmp_path):
+    stubs = uploaded(tmp_path, sorted((REPO / "assignments" / LAB_ID).glob("part*.ipynb")))
+    results = run_autograder(machine, tmp_path / "root", stubs)
     valid(results)
     assert results["score"] == 0
     assert all(test["status"] == "failed" for test in results["tests"])
 
 
-def test_gradescope_gives_an_empty_submission_a_valid_zero_that_says_why(gradescope_root):
-    results = run_autograder(gradescope_root, [])
+def test_gradescope_gives_an_empty_submission_a_valid_zero_that_says_why(machine, tmp_path):
+    results = run_autograder(machine, tmp_path / "root", uploaded(tmp_path, []))
     valid(results)
     assert results["score"] == 0
     assert "Nothing to grade" in results["output"] and "part1_tokenization.ipynb" in results["output"]
     assert [t["max_score"] for t in results["tests"]] == [p.points for p in GRADED]
 
 
-def test_gradescope_scores_a_broken_notebook_zero_and_grades_the_rest(gradescope_root, tmp_path):
-    files = solution_notebooks(tmp_path / "broken")
-    files[0].write_text('{"cells": [', encoding="utf-8")  # part 1, cut off mid-save
-    results = run_autograder(gradescope_root, files)
+def test_gradescope_scores_a_broken_notebook_zero_and_grades_the_rest(machine, tmp_path):
+    upload = solution_notebooks(tmp_path / "upload")
+    (upload / f"{GRADED[0].stem}.ipynb").write_text('{"cells": [', encoding="utf-8")  # cut off mid-save
+    results = run_autograder(machine, tmp_path / "root", upload)
     valid(results)
     assert results["score"] == FULL - GRADED[0].points
     part1 = [t for t in results["tests"] if t["number"].split(".")[0] == str(GRADED[0].number)]
     assert part1 and all(t["score"] == 0 and "not valid notebook JSON" in t["output"] for t in part1)
+
+
+def test_gradescope_records_no_score_when_the_grader_fails(machine, tmp_path):
+    """A fault of the grader (here a model set that does not resolve) leaves no results.json: Gradescope
+    then shows an autograder failure to regrade, never a 0 that looks like the student's."""
+    upload = solution_notebooks(tmp_path / "upload")
+    broken = {"AUTOGRADER_MODELS": "/nowhere/models.toml"}
+    assert run_autograder(machine, tmp_path / "root", upload, **broken) is None
