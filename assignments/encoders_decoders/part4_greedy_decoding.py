@@ -208,9 +208,9 @@ check(decode_steps)
 # keys and values that attention computed for earlier positions never change. A **KV cache** keeps them:
 # after the first step, the model only needs the one new token and the cache.
 #
-# In transformers 5 the model returns the cache as `outputs.cache` (when called with `use_cache=True`) and
-# takes it back as `model(new_ids, cache=...)`. (Older versions called both `past_key_values`.) Same ids,
-# less work:
+# From transformers 5.24 (the version this lab pins) the model returns the cache as `outputs.cache` (when
+# called with `use_cache=True`) and takes it back as `model(new_ids, cache=...)`. (Versions before 5.24,
+# 4.x included, called both `past_key_values`.) Same ids, less work:
 
 
 # %%
