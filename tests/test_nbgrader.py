@@ -21,6 +21,7 @@ from pathlib import Path
 import corpus
 import nbformat
 import pytest
+from fresh_env import NBGRADER_INSTALL, installed
 from platforms import nbgrader, nbgrader_scores, nbgrader_submission, write_submission
 
 from autograder.build import nbgrader as course
@@ -73,6 +74,8 @@ def test_build_writes_config_readme_and_one_source_notebook_per_part(built):
     compile(config, "nbgrader_config.py", "exec")
     readme = (built / "README.md").read_text()
     assert "gradebook.db" in readme and "source/" in readme and "nbgrader autograde" in readme
+    for command in NBGRADER_INSTALL:  # the install the slow tier's pipeline runs in a fresh environment
+        assert command in readme, command
 
 
 def test_source_notebooks_pass_nbgraders_metadata_validator(built):
@@ -312,13 +315,21 @@ SAMPLES = ("m_softmax_no_max_shift", "a_monkeypatch_compare", "a_os_exit_and_seg
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory):
-    """One course: built, released, with submissions autograded by nbgrader and by grade-all."""
+def ta_python(tmp_path_factory) -> Path:
+    """The TA's environment, installed as the course README says, in a fresh folder: nothing but
+    `pip install '.[nbgrader]'` (and torch)."""
+    return installed(NBGRADER_INSTALL, tmp_path_factory.mktemp("ta")) / "nbgrader-env" / "bin" / "python"
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory, ta_python):
+    """One course: built, released, with submissions autograded by nbgrader (in the TA's fresh environment)
+    and by grade-all."""
     root = tmp_path_factory.mktemp("nbcourse")
     timings = {}
     course.build(REPO, root)
     start = time.monotonic()
-    nbgrader(root, "generate_assignment", LAB_ID, "--force")
+    nbgrader(root, "generate_assignment", LAB_ID, "--force", python=ta_python)
     timings["generate_assignment"] = time.monotonic() - start
     solutions = {p.stem: (REPO / "solutions" / LAB_ID / f"{p.stem}.py").read_text() for p in PARTS}
     submitted = root / "submitted"
@@ -331,12 +342,12 @@ def pipeline(tmp_path_factory):
         nbgrader_submission(folder, submitted / name / LAB_ID)
     students = sorted(p.name for p in submitted.iterdir())
     start = time.monotonic()
-    nbgrader(root, "autograde", LAB_ID)
+    nbgrader(root, "autograde", LAB_ID, python=ta_python)
     timings["autograde"] = time.monotonic() - start
     start = time.monotonic()
-    nbgrader(root, "generate_feedback", LAB_ID)
+    nbgrader(root, "generate_feedback", LAB_ID, python=ta_python)
     timings["generate_feedback"] = time.monotonic() - start
-    nbgrader(root, "export", "--to", str(root / "grades.csv"))
+    nbgrader(root, "export", "--to", str(root / "grades.csv"), python=ta_python)
     start = time.monotonic()
     done = subprocess.run([sys.executable, "-m", "autograder", "grade-all", str(root), "--out",
                            str(root.parent / f"{root.name}-standalone")], capture_output=True, text=True,
@@ -349,10 +360,10 @@ def pipeline(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_validate_invert_fails_every_hidden_test_of_the_release(pipeline):
+def test_validate_invert_fails_every_hidden_test_of_the_release(pipeline, ta_python):
     root, _, _ = pipeline
     release = sorted(str(p) for p in (root / "release" / LAB_ID).glob("part[1-4]_*.ipynb"))
-    done = nbgrader(root, "validate", "--invert", *release)
+    done = nbgrader(root, "validate", "--invert", *release, python=ta_python)
     assert done.stdout.count("Success! The notebook does not pass any tests.") == 4, done.stdout
 
 
