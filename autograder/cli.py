@@ -160,6 +160,7 @@ def cmd_grade(args) -> int:
     from rich.table import Table
 
     from autograder.grading import batch
+    from autograder.grading.inert import terminal
     from autograder.grading.submission import locate
 
     submission = locate(args.path)
@@ -171,13 +172,14 @@ def cmd_grade(args) -> int:
                                     hide=(submission.root, args.out))
     finally:
         batch.close()
-    table = Table(title=f"{args.path}: {grade.score:g} / {grade.max_score:g} autograded points")
+    table = Table(title=f"{terminal(args.path)}: {grade.score:g} / {grade.max_score:g} autograded points")
     for column in ("question", "points", "result"):
         table.add_column(column)
     for outcome in grade.parts:
-        for test in outcome.tests:
-            table.add_row(f"Q{test.number} {test.name}", f"{test.points if test.passed else 0:g} / "
-                          f"{test.points:g}", "passed" if test.passed else f"failed: {test.message}")
+        for test in outcome.tests:  # messages quote the student's code and values: shown, never interpreted
+            result = "passed" if test.passed else f"failed: {terminal(test.message)}"
+            table.add_row(f"Q{test.number} {terminal(test.name)}",
+                          f"{test.points if test.passed else 0:g} / {test.points:g}", result)
     Console().print(table)
     print(f"Wrote {args.out / 'results.json'} and {args.out / 'feedback.md'}")
     return 0
@@ -187,6 +189,7 @@ def cmd_grade_all(args) -> int:
     from collections import Counter
 
     from autograder.grading import batch
+    from autograder.grading.inert import plain
 
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
@@ -205,7 +208,7 @@ def cmd_grade_all(args) -> int:
               "them (fix the fault, then run again with --resume):", file=sys.stderr)
         for student, (status, reason) in sorted(outcomes.items()):
             if status == "error":
-                print(f"  {student}: {reason}", file=sys.stderr)
+                print(f"  {plain(student)}: {plain(reason)}", file=sys.stderr)
         return 1
     return 0
 
@@ -220,8 +223,10 @@ def cmd_merge(args) -> int:
 
 
 def _report_strangers(strangers: list[str]) -> None:
+    from autograder.grading.inert import plain
+
     if strangers:
-        print(f"Repositories not on the roster: {', '.join(strangers)}", file=sys.stderr)
+        print(f"Repositories not on the roster: {plain(', '.join(strangers))}", file=sys.stderr)
 
 
 COMMANDS = {"models": cmd_models, "grade": cmd_grade, "grade-all": cmd_grade_all, "merge": cmd_merge,

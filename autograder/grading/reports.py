@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from autograder.grading.grade import Grade
+from autograder.grading.inert import markdown_cell, plain, spreadsheet
 from autograder.labs.encoders_decoders import PARTS
 
 GRADE_COLUMNS = ["student_id", *(f"part{p.number}" for p in PARTS), "total", "max_score", "status"]
@@ -35,9 +36,9 @@ def results_json(grade: Grade) -> dict:
             tests.append({"name": f"Q{test.number} {test.name}", "number": test.number,
                           "score": test.points if test.passed else 0.0, "max_score": test.points,
                           "status": "passed" if test.passed else "failed",
-                          "output": test.message, "visibility": "visible", "test_id": test.test_id})
+                          "output": plain(test.message), "visibility": "visible", "test_id": test.test_id})
     return {"score": grade.score, "max_score": grade.max_score, "execution_time": round(grade.seconds, 2),
-            "output": _overview(grade), "visibility": "visible", "stdout_visibility": "hidden",
+            "output": plain(_overview(grade)), "visibility": "visible", "stdout_visibility": "hidden",
             "tests": tests}
 
 
@@ -54,14 +55,14 @@ def _overview(grade: Grade) -> str:
 
 def feedback_md(grade: Grade) -> str:
     out = io.StringIO()
-    out.write(f"# Feedback for {grade.student}\n\n{_overview(grade)}\n")
+    out.write(f"# Feedback for {_md(grade.student)}\n\n{_md(_overview(grade))}\n")
     for outcome in grade.parts:
         part = outcome.part
         if part.manual_points:
             continue
         out.write(f"\n## Part {part.number}: {part.title} ({outcome.score:g} / {outcome.max_score:g})\n\n")
         if outcome.note:
-            out.write(f"> {outcome.note}\n\n")
+            out.write(f"> {_md(outcome.note)}\n\n")
         problems = [c for c in outcome.cells if c.error]
         if problems:
             out.write("Cells that did not run cleanly (the grader skipped the rest of each one):\n\n")
@@ -76,8 +77,7 @@ def feedback_md(grade: Grade) -> str:
     return out.getvalue()
 
 
-def _md(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")
+_md = markdown_cell  # student text (messages, names) in one Markdown line
 
 
 def write_student(folder: Path, grade: Grade) -> None:
@@ -104,7 +104,8 @@ def grades_csv(rows: list[dict]) -> str:
     columns = list(rows[0]) if rows else GRADE_COLUMNS
     writer = csv.DictWriter(out, columns, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(sorted(rows, key=lambda r: r["student_id"]))
+    safe = [{k: spreadsheet(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows]
+    writer.writerows(sorted(safe, key=lambda r: r["student_id"]))
     return out.getvalue()
 
 
@@ -115,7 +116,8 @@ def summary_md(results: dict[str, dict], problems: dict[str, str]) -> str:
     out.write(f"# Class summary\n\nGraded: {len(results)}; not graded: {len(problems)}.\n\n")
     errors = sorted(s for s, why in problems.items() if why.startswith("error"))
     if errors:
-        out.write(f"**The grader failed for {len(errors)} student(s): {', '.join(errors)}.** No score is "
+        names = _md(", ".join(errors))
+        out.write(f"**The grader failed for {len(errors)} student(s): {names}.** No score is "
                   "recorded for them: the fault is the grader's, not theirs (see *Not graded* below). Fix it "
                   "and run `grade-all` again with `--resume`, which grades them again.\n\n")
     if totals:
@@ -131,7 +133,8 @@ def summary_md(results: dict[str, dict], problems: dict[str, str]) -> str:
                                                                       kv[0][1:].split()[0].split(".")]):
             out.write(f"| {_md(name)} | {sum(passed)} / {len(passed)} | {sum(passed) / len(passed):.0%} |\n")
     if problems:
-        out.write("\n## Not graded\n\n" + "".join(f"- {s}: {why}\n" for s, why in sorted(problems.items())))
+        listed = "".join(f"- {_md(student)}: {_md(why)}\n" for student, why in sorted(problems.items()))
+        out.write("\n## Not graded\n\n" + listed)
     return out.getvalue()
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from autograder.errors import GraderFault
+from autograder.grading.inert import plain
 from autograder.labs.encoders_decoders.compare import CheckFailed
 from autograder.runner.pool import StudentFailure, StudentProcess
 
@@ -126,7 +127,7 @@ def run_suites(runs: dict[Path, PartRun], models: str) -> None:
     for run in runs.values():
         for result in run.results:
             if result.fault:
-                print(f"autograder: grader fault in {result.fault}", file=sys.stderr)
+                print(f"autograder: grader fault in {plain(result.fault)}", file=sys.stderr)
     faults = [result.fault for run in runs.values() for result in run.results if result.fault]
     if faults:
         more = f" (and {len(faults) - 1} more)" if len(faults) > 1 else ""
