@@ -244,3 +244,38 @@ def test_closed_zygote_leaves_no_process_behind():
                           check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-1] == "0"
+
+
+FORGES = """
+import os, socket, struct
+
+PAYLOADS = {"deep": b"[" * 100_000 + b"]" * 100_000,
+            "arrays": b'{"ok": true, "value": [' + b",".join([b"[]"] * 200_000) + b"]}",
+            "huge": b" " * (20 * 2**20)}
+
+def forged_reply(kind):
+    payload = PAYLOADS[kind]
+    for fd in map(int, os.listdir("/proc/self/fd")):
+        try:
+            sock = socket.socket(fileno=os.dup(fd))
+        except OSError:
+            continue
+        if sock.family == socket.AF_UNIX:
+            sock.sendall(struct.pack(">I", len(payload)) + payload)
+    return 1
+"""
+
+
+@pytest.mark.parametrize("kind", ["deep", "arrays", "huge"])
+def test_a_forged_reply_is_refused_and_the_grader_goes_on(zygote, kind):
+    """A graded function that writes its own reply to the grader's socket: nested past the parser's
+    recursion limit, millions of empty lists (gigabytes to build), or past the size limit."""
+    process = StudentProcess(zygote, [FORGES, "def identity(x):\n    return x"])
+    try:
+        process.start()
+        with pytest.raises(StudentFailure, match="refuses") as caught:
+            process.call("forged_reply", kind)
+        assert caught.value.kind == "type"
+        assert process.call("identity", 7) == 7  # a new child: the call after it is graded as usual
+    finally:
+        process.close()

@@ -18,6 +18,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +27,9 @@ from autograder.runner import protocol
 from autograder.runner.child import Limits
 
 GRACE = 10.0  # seconds the parent waits beyond the child's own alarm before killing it
+# Bytes of one message from a child. The largest legitimate one, a real model's hidden states, is about
+# 2 MB; anything larger is refused unread, so no reply can make the grader's memory grow.
+REPLY_LIMIT = 16 * 2**20
 
 
 class StudentFailure(Exception):
@@ -85,7 +89,7 @@ class Zygote:
     def _wait_ready(self) -> None:
         if not self._ready:
             try:
-                protocol.receive(self.control)
+                protocol.receive(self.control, trusted=True)
             except EOFError:
                 raise RuntimeError("the grading worker failed to start (see the messages above)") from None
             self._ready = True
@@ -160,14 +164,14 @@ class StudentProcess:
                 self.begin()
             current = None
             try:
-                while (event := protocol.receive(self._sock))["event"] != "ready":
+                while (event := self._next_event())["event"] != "ready":
                     current = event["index"]
                     if event["event"] == "cell_done":
                         self.reports[current] = CellReport(current, event["error"], event["output"])
                         current = None
                 self.isolated = event.get("isolated") is True
                 return
-            except (EOFError, OSError, protocol.ProtocolError, KeyError, TypeError) as exc:
+            except (EOFError, OSError, protocol.ProtocolError) as exc:
                 self._end()
                 if current is None:  # died outside any cell: nothing to skip, so do not loop
                     raise RuntimeError(f"the grading child failed before running any cell: {exc}") from None
@@ -176,6 +180,23 @@ class StudentProcess:
                 why = "did not finish in time" if isinstance(exc, TimeoutError) else (
                     "ended the process (os._exit, a crash or a resource limit)")
                 self.reports[current] = CellReport(current, f"{why}; the cell was skipped")
+
+    def _next_event(self) -> dict:
+        """The child's next cell event, checked field by field (it is written by a process the student's
+        code runs in), within one cell's time: a cell that trickles bytes cannot stretch it."""
+        limits = self.zygote.limits
+        event = protocol.receive(self._sock, REPLY_LIMIT, time.monotonic() + limits.cell_timeout + GRACE)
+        kind, index = event.get("event"), event.get("index")
+        if kind == "ready":
+            return event
+        if kind not in ("cell", "cell_done") or type(index) is not int or not 0 <= index < len(self.cells):
+            raise protocol.ProtocolError("a malformed cell event")
+        if kind == "cell_done":
+            error, output = event.get("error"), event.get("output")
+            if not (error is None or type(error) is str) or type(output) is not str:
+                raise protocol.ProtocolError("a malformed cell report")
+            event.update(error=error if error is None else error[:500], output=output[:limits.max_output])
+        return event
 
     def call(self, function: str, *args, forbid: tuple[str, ...] = (), spy: tuple[str, ...] = ()):
         """The plain-data value of `function(*args)` in the child; StudentFailure if there is none.
@@ -193,25 +214,32 @@ class StudentProcess:
             self.start()
         request = {"function": function, "args": protocol.encode(list(args)), "forbid": list(forbid),
                    "spy": list(spy)}
+        seconds = self.zygote.limits.call_timeout + GRACE
         try:
-            self._sock.settimeout(self.zygote.limits.call_timeout + GRACE)
+            self._sock.settimeout(seconds)
             protocol.send(self._sock, request)
-            reply = protocol.receive(self._sock)
+            reply = protocol.receive(self._sock, REPLY_LIMIT, time.monotonic() + seconds)
         except TimeoutError:
             self._restart()
             self.timed_out.add(function)
             raise StudentFailure("timeout", f"{function}() did not return in time") from None
-        except (EOFError, OSError, protocol.ProtocolError):
+        except (EOFError, OSError):
             self._restart()
             raise StudentFailure("crash", f"{function}() ended the process (os._exit, a crash, or a "
                                           "memory or process limit)") from None
+        except protocol.ProtocolError as exc:
+            self._restart()
+            raise StudentFailure("type", f"{function}()'s process sent the grader {exc}, which it "
+                                         "refuses") from None
         if not reply.get("ok"):
             if reply.get("kind") == "timeout":
                 self.timed_out.add(function)
             if reply.get("kind") == "internal":  # the child could not set the call up: not the student
                 raise GraderFault(f"{function}(): {str(reply.get('error'))[:500]}")
             raise StudentFailure(str(reply.get("kind")), f"{function}() {_describe(reply)}")
-        self.last_spied = reply.get("spied", {})
+        spied = reply.get("spied")
+        self.last_spied = {k: v for k, v in spied.items() if type(k) is str and type(v) is int} \
+            if type(spied) is dict else {}
         try:
             return protocol.decode(reply["value"])
         except (KeyError, protocol.ProtocolError) as exc:

@@ -6,6 +6,11 @@ tensors as `{"$tensor": {"dtype", "shape", "data" (base64 of the raw bytes)}}`.
 Nothing is ever unpickled, and decoding checks every node, so a hostile child can send wrong answers but
 never objects.
 Each message is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON.
+
+The grader treats what a child sends as hostile: a message is refused unread when its header announces more
+than the caller's limit, read against one wall-clock deadline (a child that trickles a byte at a time
+cannot stretch it), and parsed only when its count of containers and items is bounded (so a reply of
+millions of tiny arrays cannot take gigabytes to parse) and its nesting and numbers are sane.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ import base64
 import json
 import socket
 import struct
+import time
 
 import torch
 
-MAX_MESSAGE = 256 * 2**20  # a reply larger than this is refused, not read
+MAX_MESSAGE = 64 * 2**20  # a message larger than this is refused, not read
+MAX_CONTAINERS = 100_000  # JSON arrays and objects in one message (a tensor is one object and one string)
+MAX_ITEMS = 1_000_000  # commas in one message: the values of all its arrays and objects
 _HEADER = struct.Struct(">I")
 _DTYPES = {str(d).removeprefix("torch."): d for d in (
     torch.float16, torch.float32, torch.float64, torch.int8, torch.int16, torch.int32, torch.int64,
@@ -97,23 +105,36 @@ def send(sock: socket.socket, message: dict) -> None:
     sock.sendall(_HEADER.pack(len(payload)) + payload)
 
 
-def receive(sock: socket.socket) -> dict:
-    """The next message; EOFError when the other side has gone."""
-    (size,) = _HEADER.unpack(_read(sock, _HEADER.size))
-    if size > MAX_MESSAGE:
-        raise ProtocolError(f"message of {size} bytes is over the {MAX_MESSAGE}-byte limit")
+def receive(sock: socket.socket, limit: int = MAX_MESSAGE, deadline: float | None = None,
+            trusted: bool = False) -> dict:
+    """The next message, of at most `limit` bytes, whole by `deadline` (a `time.monotonic()` value; None:
+    the socket's own timeout per read). EOFError when the other side has gone, TimeoutError past the
+    deadline, ProtocolError for anything that is not a well-formed message within the bounds. `trusted`
+    (a message from the grader: a notebook's cells, a call's arguments) lifts the count of items."""
+    (size,) = _HEADER.unpack(_read(sock, _HEADER.size, deadline))
+    if size > limit:
+        raise ProtocolError(f"a message of {size} bytes, over the {limit}-byte limit")
+    payload = _read(sock, size, deadline)
+    if not trusted and (payload.count(b"[") + payload.count(b"{") > MAX_CONTAINERS
+                        or payload.count(b",") > MAX_ITEMS):
+        raise ProtocolError(f"a message of more than {MAX_CONTAINERS} lists and dicts or {MAX_ITEMS} items")
     try:
-        message = json.loads(_read(sock, size))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError(f"not JSON: {exc}") from None
+        message = json.loads(payload)
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, nested too deep, an int too long
+        raise ProtocolError(f"not a readable message: {type(exc).__name__}: {str(exc)[:200]}") from None
     if type(message) is not dict:
         raise ProtocolError("a message must be a JSON object")
     return message
 
 
-def _read(sock: socket.socket, size: int) -> bytes:
+def _read(sock: socket.socket, size: int, deadline: float | None) -> bytes:
     chunks, left = [], size
     while left:
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError("the message did not arrive in time")
+            sock.settimeout(remaining)
         chunk = sock.recv(min(left, 2**20))
         if not chunk:
             raise EOFError("the other side closed the connection")
