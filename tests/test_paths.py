@@ -6,9 +6,15 @@ Each sample of tests/submissions/manifest.toml goes to each path in the form tha
   other files they hold;
 - nbgrader: `nbgrader autograde` of the course `autograder build nbgrader` writes, each sample in
   `submitted/<student>/<lab>/` with its notebooks in the release's layout, and its other files;
-- Gradescope: the bundle's `run_autograder` in a simulated /autograder, the sample's files uploaded;
-- Classroom: in a copy of the template repository holding the sample's files, every public grader step's
-  command with only PATH and HOME (as the command grader runs it), then the hidden-test step's script.
+- Gradescope: the bundle's `run_autograder` on an image its own `setup.sh` made (fresh_env.py), the
+  sample's files uploaded;
+- Classroom: in a copy of the template repository holding the sample's files, on a fresh runner that the
+  workflow's install step set up (the hidden grader installed into it once, by the hidden step's own `pip
+  install`), every public grader step's command with only PATH and HOME (as the command grader runs it),
+  then the rest of the hidden-test step's script.
+
+nbgrader runs in a TA's environment installed as the course README says (`'.[nbgrader]'`), never this
+repository's `.venv`.
 
 What must hold:
 
@@ -46,17 +52,18 @@ from pathlib import Path
 import jupytext
 import pytest
 from corpus import load_manifest, materialize_all
+from fresh_env import NBGRADER_INSTALL, TORCH_INDEX, clean_env, installed, new_venv, run, source_copy
 from platforms import (
     REPO,
     can_protect_repo,
     grader_steps,
+    gradescope_machine,
     nbgrader,
     nbgrader_scores,
     nbgrader_submission,
     part_file,
     run_autograder,
     scrubbed_run,
-    simulated_root,
     workflow,
 )
 
@@ -116,13 +123,14 @@ def standalone(students: Path, work: Path) -> dict[str, Scores]:
         return {row["student_id"]: _part_scores(row) for row in csv.DictReader(handle)}
 
 
-def nbgrader_course(samples: dict[str, Path], root: Path) -> dict[str, Scores]:
-    """One course holding `samples`, autograded by nbgrader: sample -> points per part."""
+def nbgrader_course(samples: dict[str, Path], root: Path, python: Path) -> dict[str, Scores]:
+    """One course holding `samples`, autograded by nbgrader with the TA's `python`: sample -> points per
+    part."""
     course.build(REPO, root)
-    nbgrader(root, "generate_assignment", LAB_ID, "--force")
+    nbgrader(root, "generate_assignment", LAB_ID, "--force", python=python)
     for name, folder in samples.items():
         nbgrader_submission(folder, root / "submitted" / name / LAB_ID)
-    done = nbgrader(root, "autograde", LAB_ID, check=False, readonly=True)  # unscorable: shows as no score
+    done = nbgrader(root, "autograde", LAB_ID, check=False, readonly=True, python=python)  # no score: None
     (root / "autograde.log").write_text(f"exit code {done.returncode}\n{done.stdout}\n{done.stderr}")
     found = nbgrader_scores(root)
     scores = {}
@@ -133,16 +141,28 @@ def nbgrader_course(samples: dict[str, Path], root: Path) -> dict[str, Scores]:
     return scores
 
 
-def gradescope_run(folder: Path, bundle: Path, root: Path, kit_dir: Path) -> Scores:
-    simulated_root(bundle, root, [])
-    shutil.copytree(folder, root / "submission", dirs_exist_ok=True)
-    run_autograder(root, kit_dir)
+def gradescope_run(folder: Path, machine: Path, root: Path) -> Scores:
+    run_autograder(machine, root, folder)
     return _results_scores(root / "results" / "results.json")
 
 
-def classroom_run(folder: Path, template: Path, repo: Path, home: Path) -> tuple[dict[str, bool], Scores]:
+def classroom_runner(template: Path, work: Path) -> Path:
+    """A fresh runner (see the module doc) with the hidden grader installed; returns its Python's bin."""
+    python_bin = new_venv(work / "runner")
+    steps = {step["name"]: step for step in workflow(template)["jobs"]["run-autograding-tests"]["steps"]}
+    run(steps["Install the pinned requirements and build the offline model kit"]["run"], template,
+        clean_env(python_bin, TORCH_INDEX=TORCH_INDEX))
+    source_copy(work / ".hidden-grader")  # the instructor's private checkout of this repository
+    install = next(line for line in steps[HIDDEN_STEP]["run"].splitlines() if "pip install" in line)
+    run(install, work, clean_env(python_bin))
+    return python_bin
+
+
+def classroom_run(folder: Path, template: Path, repo: Path, home: Path,
+                  python_bin: Path) -> tuple[dict[str, bool], Scores]:
     """(part key -> its public step passed, the hidden-test step's points per part) in a copy of the
-    template holding the sample; the hidden step's script runs against this repository, as installed."""
+    template holding the sample, on the runner `python_bin`; the hidden step's script runs against this
+    repository, already installed there."""
     shutil.copytree(template, repo)
     shutil.copytree(folder, repo, dirs_exist_ok=True)
     for notebook in folder.glob("part*.ipynb"):  # students keep the Jupytext pairs in sync
@@ -150,16 +170,16 @@ def classroom_run(folder: Path, template: Path, repo: Path, home: Path) -> tuple
             with contextlib.suppress(Exception):  # an unreadable notebook leaves its .py stale
                 jupytext.write(jupytext.read(notebook), repo / f"{notebook.stem}.py", fmt="py:percent")
     steps = {step["id"]: step["with"]["command"] for step in grader_steps(repo)}
-    public = {key: scrubbed_run(steps[key], repo, home, readonly=True).returncode == 0 for key in KEYS}
+    public = {key: scrubbed_run(steps[key], repo, home, readonly=True, python_bin=python_bin).returncode == 0
+              for key in KEYS}
     every_step = workflow(repo)["jobs"]["run-autograding-tests"]["steps"]
     hidden = next(step for step in every_step if step["name"] == HIDDEN_STEP)
     script = "\n".join(line for line in hidden["run"].splitlines() if "pip install" not in line)
     runner_temp = repo.parent / f"{repo.name}-runner"
     runner_temp.mkdir()
-    (repo / ".hidden-grader").symlink_to(REPO)  # the instructor's private checkout of this repository
+    (repo / ".hidden-grader").symlink_to(repo.parent.parent / ".hidden-grader")  # see classroom_runner
     subprocess.run(["bash", "-c", script], cwd=repo, capture_output=True, timeout=1800, check=False,
-                   env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "HOME": str(home),
-                        "RUNNER_TEMP": str(runner_temp)})
+                   env={**clean_env(python_bin), "HOME": str(home), "RUNNER_TEMP": str(runner_temp)})
     return public, _results_scores(runner_temp / "hidden" / "results.json")
 
 
@@ -167,7 +187,7 @@ def classroom_run(folder: Path, template: Path, repo: Path, home: Path) -> tuple
 
 
 @pytest.fixture(scope="module")
-def proof(tmp_path_factory, kit_dir, scrubbed_home):
+def proof(tmp_path_factory, scrubbed_home):
     if not can_protect_repo():
         pytest.skip("needs root and unshare: nbgrader and the Classroom steps run student code unconfined, "
                     "and this repository must be read-only to them")
@@ -180,16 +200,19 @@ def proof(tmp_path_factory, kit_dir, scrubbed_home):
     timings["standalone"] = time.monotonic() - started
     bundle = work / "autograder.zip"
     gradescope.build(REPO, bundle)
+    machine = gradescope_machine(bundle, work / "gradescope-image")
     template = work / "template"
     release.build(REPO, template)
+    runner = classroom_runner(template, work)
+    ta_python = installed(NBGRADER_INSTALL, work / "ta") / "nbgrader-env" / "bin" / "python"
 
     names = list(folders)
-    jobs = {("nbgrader", k): (nbgrader_course, {n: folders[n] for n in names[k::2]}, work / f"nbgrader-{k}")
-            for k in range(2)}
+    jobs = {("nbgrader", k): (nbgrader_course, {n: folders[n] for n in names[k::2]}, work / f"nbgrader-{k}",
+                              ta_python) for k in range(2)}
     for name, folder in folders.items():
-        jobs[("gradescope", name)] = (gradescope_run, folder, bundle, work / "gradescope" / name, kit_dir)
+        jobs[("gradescope", name)] = (gradescope_run, folder, machine, work / "gradescope" / name)
         jobs[("classroom", name)] = (classroom_run, folder, template, work / "classroom" / name,
-                                     scrubbed_home)
+                                     scrubbed_home, runner)
     scores.update(nbgrader={}, gradescope={}, classroom_hidden={})
     public: dict[str, dict[str, bool]] = {}
     busy = {"nbgrader": 0.0, "gradescope": 0.0, "classroom": 0.0}
