@@ -156,6 +156,39 @@ def test_reaching_into_the_guards_fails_the_behavioural_checks(zygote):
     sneaky.close()
 
 
+# Honest notebooks in unusual shapes: IPython magics, PEP 8 continuation lines.
+UNUSUAL_CELLS = [
+    "!touch shell_escape_ran\n%pip install nothing\n%matplotlib inline\nlisted = !ls\nMAGICS_DONE = True",
+    """
+    def keep_going(next_id, eos):
+        return (next_id
+                != eos)
+
+    def label(step):
+        return ('step %d'
+                % step)
+    """,
+    "%%time\nTIMED = 42",
+    "%%bash\ntouch bash_ran",
+    "import os\ndef state():\n    return [MAGICS_DONE, TIMED, sorted(os.listdir('.'))]",
+]
+
+
+@pytest.fixture(scope="module")
+def unusual(zygote):
+    process = StudentProcess(zygote, ["import torch", *map(textwrap.dedent, UNUSUAL_CELLS)])
+    process.start()
+    yield process
+    process.close()
+
+
+def test_magics_do_nothing_and_continuation_lines_are_python(unusual):
+    assert [unusual.reports[i].error for i in sorted(unusual.reports)] == [None] * (len(UNUSUAL_CELLS) + 1)
+    assert unusual.call("state") == [True, 42, []]  # no shell escape or %%bash cell ran
+    assert unusual.call("keep_going", 1, 2) is True and unusual.call("keep_going", 2, 2) is False
+    assert unusual.call("label", 3) == "step 3"
+
+
 def test_fork_bomb_is_contained(child):
     with pytest.raises(StudentFailure):
         child.call("fork_bomb")
