@@ -150,14 +150,22 @@ def test_a_function_that_hung_once_is_not_called_again(child):
 def test_reaching_into_the_guards_fails_the_behavioural_checks(zygote):
     sneaky = StudentProcess(zygote, ["import torch\n_raw = getattr(torch.softmax, '__wrapped__', None)\n"
                                      "def softmax(x, dim=-1):\n    return torch.exp(x) / torch.exp(x).sum()"])
-    with pytest.raises(StudentFailure, match="reaches into the grader's checks"):
+    with pytest.raises(StudentFailure, match=r"reaches into the grader's checks \(line 2 of code cell 1: "
+                                             r"`getattr\(\.\.\., '__wrapped__'\)`\)"):
         sneaky.call("softmax", torch.zeros(2), forbid=("softmax",))
     assert sneaky.call("softmax", torch.zeros(2)).tolist() == [0.5, 0.5]  # unforbidden calls still work
     sneaky.close()
 
 
-# Honest notebooks in unusual shapes: IPython magics, PEP 8 continuation lines.
+# Honest notebooks in unusual shapes: words like the grader's, IPython magics, PEP 8 continuation lines.
 UNUSUAL_CELLS = [
+    """
+    # subtracting the max guards against overflow
+    def softmax(x, dim=-1):
+        \"\"\"By hand, not with torch.softmax.__wrapped__.\"\"\"
+        e = torch.exp(x - x.amax(dim=dim, keepdim=True))
+        return e / e.sum(dim=dim, keepdim=True)
+    """,
     "!touch shell_escape_ran\n%pip install nothing\n%matplotlib inline\nlisted = !ls\nMAGICS_DONE = True",
     """
     def keep_going(next_id, eos):
@@ -180,6 +188,10 @@ def unusual(zygote):
     process.start()
     yield process
     process.close()
+
+
+def test_words_like_the_graders_are_no_tampering(unusual):
+    assert unusual.call("softmax", torch.zeros(2), forbid=("softmax",)).tolist() == [0.5, 0.5]
 
 
 def test_magics_do_nothing_and_continuation_lines_are_python(unusual):
