@@ -178,6 +178,12 @@ UNUSUAL_CELLS = [
     """,
     "%%time\nTIMED = 42",
     "%%bash\ntouch bash_ran",
+    """
+    import numpy as np
+
+    def percents():
+        return {'NEGATIVE': np.float64(0.1), 'POSITIVE': np.round(np.float64(99.94), 1)}
+    """,
     "import os\ndef state():\n    return [MAGICS_DONE, TIMED, sorted(os.listdir('.'))]",
 ]
 
@@ -199,6 +205,11 @@ def test_magics_do_nothing_and_continuation_lines_are_python(unusual):
     assert unusual.call("state") == [True, 42, []]  # no shell escape or %%bash cell ran
     assert unusual.call("keep_going", 1, 2) is True and unusual.call("keep_going", 2, 2) is False
     assert unusual.call("label", 3) == "step 3"
+
+
+def test_numpy_float64_results_cross_as_floats(unusual):
+    percents = unusual.call("percents")
+    assert percents == {"NEGATIVE": 0.1, "POSITIVE": 99.9} and {type(v) for v in percents.values()} == {float}
 
 
 def test_fork_bomb_is_contained(child):
@@ -264,6 +275,24 @@ def test_protocol_decodes_only_plain_data():
         protocol.decode({"$tensor": {"dtype": "object", "shape": [1], "data": ""}})
     with pytest.raises(TypeError, match="object of type"):
         protocol.encode(object())
+
+
+def test_protocol_sends_float_subclasses_as_plain_floats():
+    """A float subclass (numpy.float64) crosses as its number, never as the object; other numpy scalars
+    (numpy.float32 is no float) and objects are still refused."""
+    import numpy as np
+
+    class AlwaysEqual(float):
+        def __eq__(self, other):
+            return True
+
+        __hash__ = float.__hash__
+
+    decoded = protocol.decode(protocol.encode([np.float64(99.9), AlwaysEqual(1.5)]))
+    assert decoded == [99.9, 1.5] and [type(v) for v in decoded] == [float, float]
+    for value in (np.float32(1.0), np.int64(3)):
+        with pytest.raises(TypeError, match="object of type"):
+            protocol.encode(value)
 
 
 LEAVES_NOTHING = """
