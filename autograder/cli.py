@@ -192,7 +192,7 @@ def cmd_grade_all(args) -> int:
         raise UsageError("--jobs must be at least 1")
     models = _grading_setup(args)
     try:
-        outcomes, strangers = batch.grade_all(args.root, args.out, models, jobs=args.jobs,
+        outcomes, unmatched = batch.grade_all(args.root, args.out, models, jobs=args.jobs,
                                               resume=args.resume, shard=args.shard, roster=args.roster)
     finally:
         batch.close()
@@ -202,22 +202,24 @@ def cmd_grade_all(args) -> int:
     for student, (status, reason) in sorted(outcomes.items()):
         if status == "error":
             print(f"  {student}: {reason}", file=sys.stderr)
-    _report_strangers(strangers)
+    _report_unmatched(unmatched)
     return 0
 
 
 def cmd_merge(args) -> int:
     from autograder.grading import batch
 
-    strangers = batch.merge(args.shards, args.out, args.roster)
+    unmatched = batch.merge(args.shards, args.out, args.roster)
     print(f"Merged {len(args.shards)} shard(s) into {args.out / 'grades.csv'} and {args.out / 'summary.md'}")
-    _report_strangers(strangers)
+    _report_unmatched(unmatched)
     return 0
 
 
-def _report_strangers(strangers: list[str]) -> None:
-    if strangers:
-        print(f"Repositories not on the roster: {', '.join(strangers)}", file=sys.stderr)
+def _report_unmatched(unmatched: dict[str, str]) -> None:
+    if unmatched:
+        print("Repositories matched to nobody on the roster:", file=sys.stderr)
+        for folder, why in sorted(unmatched.items()):
+            print(f"  {folder}: {why}", file=sys.stderr)
 
 
 COMMANDS = {"models": cmd_models, "grade": cmd_grade, "grade-all": cmd_grade_all, "merge": cmd_merge,
