@@ -195,14 +195,14 @@ def cmd_grade_all(args) -> int:
         raise UsageError("--jobs must be at least 1")
     models = _grading_setup(args)
     try:
-        outcomes, strangers = batch.grade_all(args.root, args.out, models, jobs=args.jobs,
+        outcomes, unmatched = batch.grade_all(args.root, args.out, models, jobs=args.jobs,
                                               resume=args.resume, shard=args.shard, roster=args.roster)
     finally:
         batch.close()
     counts = Counter(status for status, _ in outcomes.values())
     print(f"Graded {counts['graded']}, missing {counts['missing']}, errors {counts['error']}; "
           f"wrote {args.out / 'grades.csv'} and {args.out / 'summary.md'}")
-    _report_strangers(strangers)
+    _report_unmatched(unmatched)
     if counts["error"]:
         print(f"autograder: the grader failed for {counts['error']} student(s); no score is recorded for "
               "them (fix the fault, then run again with --resume):", file=sys.stderr)
@@ -216,17 +216,19 @@ def cmd_grade_all(args) -> int:
 def cmd_merge(args) -> int:
     from autograder.grading import batch
 
-    strangers = batch.merge(args.shards, args.out, args.roster)
+    unmatched = batch.merge(args.shards, args.out, args.roster)
     print(f"Merged {len(args.shards)} shard(s) into {args.out / 'grades.csv'} and {args.out / 'summary.md'}")
-    _report_strangers(strangers)
+    _report_unmatched(unmatched)
     return 0
 
 
-def _report_strangers(strangers: list[str]) -> None:
+def _report_unmatched(unmatched: dict[str, str]) -> None:
     from autograder.grading.inert import plain
 
-    if strangers:
-        print(f"Repositories not on the roster: {plain(', '.join(strangers))}", file=sys.stderr)
+    if unmatched:
+        print("Repositories matched to nobody on the roster:", file=sys.stderr)
+        for folder, why in sorted(unmatched.items()):
+            print(f"  {plain(folder)}: {plain(why)}", file=sys.stderr)
 
 
 COMMANDS = {"models": cmd_models, "grade": cmd_grade, "grade-all": cmd_grade_all, "merge": cmd_merge,

@@ -13,6 +13,10 @@ Each sample in manifest.toml is a recipe applied to the solution or stub noteboo
     raw_files = {"part1_tokenization.ipynb" = "broken.ipynb.txt"}   a part file replaced byte for byte
     drop_parts = ["part4_greedy_decoding"]
     as_ipynb = true                          write the parts as .ipynb (via jupytext) instead of .py
+    notebook_metadata = {colab = {...}}      with as_ipynb: merged into each notebook's metadata
+    cell_metadata = {vscode = {...}}         with as_ipynb: merged into each code cell's metadata
+    crlf_bom = true                          each part file saved as some Windows editors do: CRLF line
+                                             endings and a UTF-8 byte-order mark
 
 Snippets live in tests/submissions/snippets/. This module is a helper, not a test.
 """
@@ -132,9 +136,17 @@ def materialize(name: str, dest: Path, manifest: dict | None = None) -> Path:
     for stem, text in parts.items():
         if sample.get("as_ipynb"):
             notebook = jupytext.reads(text, fmt="py:percent")
-            jupytext.write(notebook, dest / f"{stem}.ipynb", fmt="ipynb")
+            notebook.metadata.update(sample.get("notebook_metadata", {}))
+            for cell in notebook.cells:
+                if cell.cell_type == "code":
+                    cell.metadata.update(sample.get("cell_metadata", {}))
+            path = dest / f"{stem}.ipynb"
+            jupytext.write(notebook, path, fmt="ipynb")
         else:
-            (dest / f"{stem}.py").write_text(text, encoding="utf-8")
+            path = dest / f"{stem}.py"
+            path.write_text(text, encoding="utf-8")
+        if sample.get("crlf_bom"):
+            path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes().replace(b"\n", b"\r\n"))
     for file_name, snippet in sample.get("raw_files", {}).items():
         for stale in dest.glob(f"{Path(file_name).stem}.*"):
             stale.unlink()

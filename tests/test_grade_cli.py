@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+import jupytext
 import nbformat
 import pytest
 
@@ -54,8 +55,6 @@ def test_grade_all_needs_student_folders(tmp_path):
 
 
 def _v3_notebook(py_file):
-    import jupytext
-
     return nbformat.writes(nbformat.convert(jupytext.read(py_file), 3), version=3)
 
 
@@ -71,6 +70,11 @@ BROKEN_PART3 = {  # student -> what their part3_softmax.ipynb holds
 UNICODE_STUDENT = "Zoë Ğ 1"  # non-ASCII letters and spaces in the folder name
 SPARSE_STUDENT = "sparse_200mb"  # part3_softmax.ipynb is a 200 MB sparse file
 LINKS_STUDENT = "links"  # symlink loops in the folder, and part3_softmax.py is a symlink
+WINDOWS_STUDENT = "windows"  # part1 (.py) and part3 (.ipynb) saved with CRLF line endings and a UTF-8 BOM
+
+
+def _as_on_windows(text: str) -> bytes:
+    return b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode()
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +102,13 @@ def graded_class(repo, tmp_path_factory):
     (links / "part3_softmax.py").unlink()
     (links / "part3_softmax.py").symlink_to(solution / "part3_softmax.py")  # a correct file, but a link
     (root / "nothing_submitted").mkdir()
+    windows = root / WINDOWS_STUDENT
+    shutil.copytree(solution, windows)
+    (windows / "part3_softmax.py").unlink()
+    part3 = jupytext.writes(jupytext.read(solution / "part3_softmax.py"), fmt="ipynb")
+    (windows / "part3_softmax.ipynb").write_bytes(_as_on_windows(part3))
+    part1 = (solution / "part1_tokenization.py").read_text(encoding="utf-8")
+    (windows / "part1_tokenization.py").write_bytes(_as_on_windows(part1))
     result = run("grade-all", root, "--out", out)
     assert result.returncode == 0, result.stderr
     with open(out / "grades.csv", newline="", encoding="utf-8") as handle:
@@ -136,6 +147,17 @@ def test_unicode_student_folder_is_graded_normally(graded_class):
     assert f"# Feedback for {UNICODE_STUDENT}" in (out / UNICODE_STUDENT / "feedback.md").read_text("utf-8")
     raw = (out / "grades.csv").read_bytes().decode("utf-8")
     assert f"{UNICODE_STUDENT}," in raw or f'"{UNICODE_STUDENT}",' in raw
+
+
+def test_byte_order_mark_and_crlf_are_tolerated_and_reported(graded_class):
+    """Files saved on Windows (a UTF-8 byte-order mark, CRLF line endings) are graded as they are meant;
+    the feedback says the mark was dropped."""
+    _, out, rows = graded_class
+    row = rows[WINDOWS_STUDENT]
+    assert row["status"] == "graded" and float(row["total"]) == 90, row
+    feedback = (out / WINDOWS_STUDENT / "feedback.md").read_text(encoding="utf-8")
+    for name in ("part1_tokenization.py", "part3_softmax.ipynb"):
+        assert f"{name} began with a byte-order mark; it was read without it" in feedback
 
 
 def test_symlink_loops_in_a_student_folder_are_not_followed(graded_class):

@@ -220,10 +220,15 @@ def with_solutions(repo: Path, out: Path, target: Path) -> Path:
     return target
 
 
-def test_one_step_fails_on_the_stub(built, scrubbed_home, tmp_path):
-    """Default tier: one grader command, in a copy of the release, in a scrubbed environment."""
+@pytest.mark.parametrize("saved_on_windows", [False, True], ids=["as_released", "bom_and_crlf"])
+def test_one_step_fails_on_the_stub(built, scrubbed_home, tmp_path, saved_on_windows):
+    """Default tier: one grader command, in a copy of the release, in a scrubbed environment; a notebook
+    saved with a UTF-8 byte-order mark and CRLF line endings is read like any other."""
     copy = tmp_path / "repo"
     shutil.copytree(built[0], copy)
+    if saved_on_windows:
+        notebook = copy / "part3_softmax.ipynb"
+        notebook.write_bytes(b"\xef\xbb\xbf" + notebook.read_bytes().replace(b"\n", b"\r\n"))
     step = grader_steps(copy)[2]  # part 3
     result = scrubbed_run(step["with"]["command"], copy, scrubbed_home)
     assert result.returncode == 1, result.stdout + result.stderr

@@ -150,10 +150,66 @@ def test_a_function_that_hung_once_is_not_called_again(child):
 def test_reaching_into_the_guards_fails_the_behavioural_checks(zygote):
     sneaky = StudentProcess(zygote, ["import torch\n_raw = getattr(torch.softmax, '__wrapped__', None)\n"
                                      "def softmax(x, dim=-1):\n    return torch.exp(x) / torch.exp(x).sum()"])
-    with pytest.raises(StudentFailure, match="reaches into the grader's checks"):
+    with pytest.raises(StudentFailure, match=r"reaches into the grader's checks \(line 2 of code cell 1: "
+                                             r"`getattr\(\.\.\., '__wrapped__'\)`\)"):
         sneaky.call("softmax", torch.zeros(2), forbid=("softmax",))
     assert sneaky.call("softmax", torch.zeros(2)).tolist() == [0.5, 0.5]  # unforbidden calls still work
     sneaky.close()
+
+
+# Honest notebooks in unusual shapes: words like the grader's, IPython magics, PEP 8 continuation lines.
+UNUSUAL_CELLS = [
+    """
+    # subtracting the max guards against overflow
+    def softmax(x, dim=-1):
+        \"\"\"By hand, not with torch.softmax.__wrapped__.\"\"\"
+        e = torch.exp(x - x.amax(dim=dim, keepdim=True))
+        return e / e.sum(dim=dim, keepdim=True)
+    """,
+    "!touch shell_escape_ran\n%pip install nothing\n%matplotlib inline\nlisted = !ls\nMAGICS_DONE = True",
+    """
+    def keep_going(next_id, eos):
+        return (next_id
+                != eos)
+
+    def label(step):
+        return ('step %d'
+                % step)
+    """,
+    "%%time\nTIMED = 42",
+    "%%bash\ntouch bash_ran",
+    """
+    import numpy as np
+
+    def percents():
+        return {'NEGATIVE': np.float64(0.1), 'POSITIVE': np.round(np.float64(99.94), 1)}
+    """,
+    "import os\ndef state():\n    return [MAGICS_DONE, TIMED, sorted(os.listdir('.'))]",
+]
+
+
+@pytest.fixture(scope="module")
+def unusual(zygote):
+    process = StudentProcess(zygote, ["import torch", *map(textwrap.dedent, UNUSUAL_CELLS)])
+    process.start()
+    yield process
+    process.close()
+
+
+def test_words_like_the_graders_are_no_tampering(unusual):
+    assert unusual.call("softmax", torch.zeros(2), forbid=("softmax",)).tolist() == [0.5, 0.5]
+
+
+def test_magics_do_nothing_and_continuation_lines_are_python(unusual):
+    assert [unusual.reports[i].error for i in sorted(unusual.reports)] == [None] * (len(UNUSUAL_CELLS) + 1)
+    assert unusual.call("state") == [True, 42, []]  # no shell escape or %%bash cell ran
+    assert unusual.call("keep_going", 1, 2) is True and unusual.call("keep_going", 2, 2) is False
+    assert unusual.call("label", 3) == "step 3"
+
+
+def test_numpy_float64_results_cross_as_floats(unusual):
+    percents = unusual.call("percents")
+    assert percents == {"NEGATIVE": 0.1, "POSITIVE": 99.9} and {type(v) for v in percents.values()} == {float}
 
 
 def test_fork_bomb_is_contained(child):
@@ -219,6 +275,24 @@ def test_protocol_decodes_only_plain_data():
         protocol.decode({"$tensor": {"dtype": "object", "shape": [1], "data": ""}})
     with pytest.raises(TypeError, match="object of type"):
         protocol.encode(object())
+
+
+def test_protocol_sends_float_subclasses_as_plain_floats():
+    """A float subclass (numpy.float64) crosses as its number, never as the object; other numpy scalars
+    (numpy.float32 is no float) and objects are still refused."""
+    import numpy as np
+
+    class AlwaysEqual(float):
+        def __eq__(self, other):
+            return True
+
+        __hash__ = float.__hash__
+
+    decoded = protocol.decode(protocol.encode([np.float64(99.9), AlwaysEqual(1.5)]))
+    assert decoded == [99.9, 1.5] and [type(v) for v in decoded] == [float, float]
+    for value in (np.float32(1.0), np.int64(3)):
+        with pytest.raises(TypeError, match="object of type"):
+            protocol.encode(value)
 
 
 LEAVES_NOTHING = """

@@ -138,8 +138,8 @@ def _stamp(path: Path) -> dict:
 def grade_all(root: Path, out: Path, models: str, jobs: int = 1, resume: bool = False,
               shard: tuple[int, int] | None = None, roster: Path | None = None):
     """Grade every student under `root` (or shard K of N of them). Returns student -> (status, reason), and
-    the folders that belong to nobody on the roster. Class reports are always written, also when
-    interrupted (then for the students finished so far)."""
+    the folders matched to nobody on the roster, each with the reason. Class reports are always written,
+    also when interrupted (then for the students finished so far)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     entries = read_roster(roster) if roster else None
@@ -164,8 +164,8 @@ def grade_all(root: Path, out: Path, models: str, jobs: int = 1, resume: bool = 
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-        strangers = write_class_reports(out, sorted(outcomes), entries)
-    return outcomes, strangers
+        unmatched = write_class_reports(out, sorted(outcomes), entries)
+    return outcomes, unmatched
 
 
 def _workers(jobs: int, models: str, hide: tuple) -> ProcessPoolExecutor | None:
@@ -201,9 +201,9 @@ def _run(pool: ProcessPoolExecutor | None, students: dict[str, Path], out: Path,
             yield futures[future], ("error", f"the grading worker failed: {type(exc).__name__}: {exc}")
 
 
-def write_class_reports(out: Path, students: list[str], entries: list | None = None) -> list[str]:
+def write_class_reports(out: Path, students: list[str], entries: list | None = None) -> dict[str, str]:
     """grades.csv, summary.md and scores.png from the students' folders under `out`; with a roster, also
-    grades-nbgrader.csv. Returns the folders that belong to nobody on the roster."""
+    grades-nbgrader.csv. Returns the folders matched to nobody on the roster, each with the reason."""
     rows, results, problems = [], {}, {}
     for student in students:
         stamp = _stamp(out / student / "grading.json")
@@ -215,10 +215,10 @@ def write_class_reports(out: Path, students: list[str], entries: list | None = N
         else:
             problems[student] = f"{status}: {reason}"
         rows.append(reports.grade_row(student, data, status if status == "graded" else f"{status}: {reason}"))
-    strangers = []
+    unmatched = {}
     if entries is not None:
-        rows, strangers = apply_roster(rows, entries)
-        problems.update({s: "not on the roster" for s in strangers})
+        rows, unmatched = apply_roster(rows, entries)
+        problems.update(unmatched)
         names = {e.identifier: e.name for e in entries}
         maximum = max((r["max_score"] for r in results.values()), default=0)
         reports.write_atomic(out / "grades-nbgrader.csv", nbgrader_export(rows, LAB_ID, maximum, names))
@@ -226,10 +226,10 @@ def write_class_reports(out: Path, students: list[str], entries: list | None = N
     reports.write_atomic(out / "summary.md", reports.summary_md(results, problems))
     if results:
         reports.score_plot(results, out / "scores.png")
-    return strangers
+    return unmatched
 
 
-def merge(shards: list[Path], out: Path, roster: Path | None = None) -> list[str]:
+def merge(shards: list[Path], out: Path, roster: Path | None = None) -> dict[str, str]:
     """Combine the outputs of `grade-all --shard K/N` runs into one set of class reports in `out`.
     Refuses shards of different N, a missing or repeated K, and students graded in two shards."""
     entries = read_roster(roster) if roster else None

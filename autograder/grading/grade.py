@@ -79,9 +79,11 @@ def _begin_part(outcome: PartOutcome, zygote: Zygote) -> PartRun:
     if outcome.file is None:
         return PartRun(outcome.part.number, None, missing)
     try:
-        process = StudentProcess(zygote, code_cells(outcome.file))
+        cells, repaired = code_cells(outcome.file)
     except NotebookError as exc:
         outcome.note = str(exc)
         return PartRun(outcome.part.number, None, str(exc))
+    outcome.note = "; ".join(note for note in (outcome.note, repaired) if note)
+    process = StudentProcess(zygote, cells)
     process.begin()
     return PartRun(outcome.part.number, process)

@@ -7,14 +7,16 @@ import re
 from pathlib import Path
 
 MAX_BYTES = 20 * 2**20
+BOM = "\ufeff"
 
 
 class NotebookError(Exception):
     """The file is not a notebook we can grade; the message says why, for the student."""
 
 
-def code_cells(path: Path) -> list[str]:
-    """The source of every code cell, in order. Raises NotebookError for anything unreadable."""
+def code_cells(path: Path) -> tuple[list[str], str]:
+    """The source of every code cell, in order, and what had to be mended to read the file, for the
+    student ("" when nothing). Raises NotebookError for anything unreadable."""
     import jupytext
     import nbformat
 
@@ -33,6 +35,10 @@ def code_cells(path: Path) -> list[str]:
         raise NotebookError(f"{path.name} could not be read ({exc.strerror})") from None
     if "\x00" in text:
         raise NotebookError(f"{path.name} is not a text file")
+    repaired = ""
+    if text.startswith(BOM):  # some Windows editors write one; nbformat and compile() refuse it
+        text = text.removeprefix(BOM)
+        repaired = f"{path.name} began with a byte-order mark; it was read without it"
     try:
         if path.suffix == ".ipynb":
             notebook = nbformat.reads(text, as_version=4)
@@ -46,8 +52,8 @@ def code_cells(path: Path) -> list[str]:
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):
         raise NotebookError(f"{path.name} has no list of cells: it is not a Jupyter notebook")
-    return [_source(cell) for cell in cells
-            if isinstance(cell, dict) and cell.get("cell_type") == "code" and not _is_check_cell(cell)]
+    return [_source(cell) for cell in cells if isinstance(cell, dict) and cell.get("cell_type") == "code"
+            and not _is_check_cell(cell)], repaired
 
 
 def _source(cell: dict) -> str:

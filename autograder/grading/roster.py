@@ -33,38 +33,101 @@ def read_roster(path: Path) -> list[Entry]:
         raise UsageError(f"{path}: a Classroom roster needs the columns identifier and github_username")
     entries = [Entry(row["identifier"].strip(), (row["github_username"] or "").strip(),
                      (row.get("name") or "").strip()) for row in reader if (row["identifier"] or "").strip()]
-    identifiers = [e.identifier for e in entries]
-    duplicates = sorted({i for i in identifiers if identifiers.count(i) > 1})
-    if duplicates:
-        raise UsageError(f"{path}: identifier(s) listed twice: {', '.join(duplicates)}")
+    usernames = [e.github_username.lower() for e in entries if e.github_username]
+    for column, values in (("identifier", [e.identifier for e in entries]), ("github_username", usernames)):
+        duplicates = sorted({v for v in values if values.count(v) > 1})
+        if duplicates:
+            raise UsageError(f"{path}: {column}(s) listed twice: {', '.join(duplicates)}")
     return entries
 
 
-def owner(folder: str, entries: list[Entry]) -> Entry | None:
-    """The roster entry whose repository `folder` is: named after the GitHub username, or, as
-    `gh classroom clone` names them, `<assignment>-<username>`."""
-    for entry in entries:
-        username = entry.github_username.lower()
-        if username and (folder.lower() == username or folder.lower().endswith(f"-{username}")):
-            return entry
-    return None
+@dataclass
+class Matching:
+    """Which repository folder is whose. A folder goes to at most one roster student and a student gets at
+    most one folder; what cannot be told apart is assigned to nobody and said so."""
+
+    owners: dict[str, Entry]  # folder -> its student
+    unmatched: dict[str, str]  # folder -> why it has no student
+    problems: dict[str, str]  # roster identifier -> why a folder that may be theirs was not assigned
 
 
-def apply(rows: list[dict], entries: list[Entry]) -> tuple[list[dict], list[str]]:
-    """Rows keyed by roster identifier (with the GitHub username), roster students without a repository as
-    `missing`, and the folders that belong to nobody on the roster."""
-    by_folder = {row["student_id"]: row for row in rows}
-    claimed, keyed = set(), []
-    for entry in entries:
-        folder = next((f for f in sorted(by_folder) if owner(f, [entry]) is entry), None)
-        if folder is None:
-            row = dict.fromkeys(GRADE_COLUMNS, "")
-            row.update(student_id=entry.identifier, status="missing: no repository")
+def match(folders: list[str], entries: list[Entry]) -> Matching:
+    """Match repository folders to roster students by whole GitHub usernames (case-insensitive).
+
+    A folder named after a username is that student's. Otherwise, as `gh classroom clone` names them, a
+    folder is `<assignment>-<username>`, and usernames may hold hyphens (`ann`, `jo-ann`, `x-jo-ann`): when
+    most folders share one assignment prefix, a folder with that prefix belongs to exactly the username
+    after it; any other folder to the one username (of a student without a folder of their name) it ends
+    with, and to nobody when it could end with two.
+    """
+    by_name = {e.github_username.lower(): e for e in entries if e.github_username}
+    owners = {f: by_name[f.lower()] for f in folders if f.lower() in by_name}
+    named = {f.lower(): f for f in owners}  # username -> the folder of that very name
+    fits = {f: _endings(f, by_name.keys() - named.keys()) for f in folders if f not in owners}
+    if prefix := _common_prefix(fits):  # then the username is all that follows it
+        fits.update({f: [u for u in names if len(f) == len(prefix) + 1 + len(u)] for f, names in fits.items()
+                     if f.lower().startswith(f"{prefix}-")})
+    unmatched, problems = {}, {}
+    for folder, names in fits.items():
+        if len(names) == 1:
+            owners[folder] = by_name[names[0]]
+        elif names:
+            candidates = " or ".join(sorted(names, key=lambda u: (-len(u), u)))
+            unmatched[folder] = f"could be the repository of {candidates}: not assigned, match by hand"
+            for name in names:
+                problems[by_name[name].identifier] = f"{folder} may be theirs ({candidates}): match by hand"
+        elif taken := _endings(folder, named):
+            unmatched[folder] = f"{taken[0]}'s repository is {named[taken[0]]}"
         else:
-            claimed.add(folder)
+            unmatched[folder] = "not on the roster"
+    for entry in set(owners.values()):
+        theirs = sorted(f for f, e in owners.items() if e == entry)
+        if len(theirs) > 1:  # never a silent pick between two repositories
+            for folder in theirs:
+                del owners[folder]
+                unmatched[folder] = f"one of {len(theirs)} repositories of {entry.github_username}"
+            problems[entry.identifier] = f"more than one repository ({', '.join(theirs)}): match by hand"
+    for entry in owners.values():
+        problems.pop(entry.identifier, None)
+    return Matching(owners, unmatched, problems)
+
+
+def _endings(folder: str, usernames) -> list[str]:
+    """The usernames `folder` ends with as `<prefix>-<username>`."""
+    return [u for u in usernames if folder.lower().endswith(f"-{u}") and len(folder) > len(u) + 1]
+
+
+def _common_prefix(fits: dict[str, list[str]]) -> str | None:
+    """The assignment prefix most folders share (at least two, and more than any other prefix), if any."""
+    counts: dict[str, int] = {}
+    for folder, names in fits.items():
+        for prefix in {folder[: -len(u) - 1].lower() for u in names}:
+            counts[prefix] = counts.get(prefix, 0) + 1
+    ranked = sorted(counts.values(), reverse=True)
+    if not ranked or ranked[0] < 2 or (len(ranked) > 1 and ranked[1] == ranked[0]):
+        return None
+    return max(counts, key=counts.get)
+
+
+def apply(rows: list[dict], entries: list[Entry]) -> tuple[list[dict], dict[str, str]]:
+    """Rows keyed by roster identifier (with the GitHub username), roster students without a repository as
+    `missing` (or `error` when one may be theirs but could not be told apart), and the folders that belong
+    to nobody on the roster, each with the reason."""
+    by_folder = {row["student_id"]: row for row in rows}
+    matching = match(sorted(by_folder), entries)
+    folder_of = {entry.identifier: folder for folder, entry in matching.owners.items()}
+    keyed = []
+    for entry in entries:
+        folder = folder_of.get(entry.identifier)
+        if folder is None:
+            why = matching.problems.get(entry.identifier)
+            row = dict.fromkeys(GRADE_COLUMNS, "")
+            row.update(student_id=entry.identifier,
+                       status=f"error: {why}" if why else "missing: no repository")
+        else:
             row = {**by_folder[folder], "student_id": entry.identifier}
         keyed.append({"student_id": row.pop("student_id"), "github_username": entry.github_username, **row})
-    return keyed, sorted(set(by_folder) - claimed)
+    return keyed, matching.unmatched
 
 
 def nbgrader_export(rows: list[dict], assignment: str, max_score: float, names: dict[str, str]) -> str:

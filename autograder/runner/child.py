@@ -21,7 +21,7 @@ import tempfile
 import traceback
 from dataclasses import dataclass
 
-from autograder.runner import guards, protocol
+from autograder.runner import guards, magics, protocol
 
 CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUSER = 0x40000000, 0x00020000, 0x10000000
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 32, 4096, 1 << 14, 1 << 18
@@ -219,15 +219,11 @@ def _student_frames_only(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {message}{where}" if message else f"{type(exc).__name__}{where}"
 
 
-def _strip_magics(source: str) -> str:
-    """IPython magics and shell escapes (`!pip install ...`) are not Python: drop those lines."""
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
-
-
 class Child:
     def __init__(self, sock: socket.socket, limits: Limits):
         self.sock, self.limits, self.pid = sock, limits, os.getpid()
-        self.namespace = {"__name__": "__main__", "__builtins__": builtins}
+        # get_ipython: what the cells' magics and shell escapes call (see magics.py), a stand-in doing nothing
+        self.namespace = {"__name__": "__main__", "__builtins__": builtins, "get_ipython": magics.get_ipython}
         self.stdout = _CappedText(limits.max_output)
 
     def run_cells(self, cells: list[str], skip: set[int], isolated: bool) -> None:
@@ -238,7 +234,7 @@ class Child:
             protocol.send(self.sock, {"event": "cell", "index": index})
             error = None
             try:
-                code = compile(_strip_magics(source), f"<cell {index}>", "exec")
+                code = compile(magics.to_python(source), f"<cell {index}>", "exec")
                 with alarm(self.limits.cell_timeout):
                     exec(code, self.namespace)
             except Timeout:

@@ -14,7 +14,6 @@ import contextlib
 import dataclasses
 import multiprocessing
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.errors import GraderFault
-from autograder.runner import protocol
+from autograder.runner import protocol, tampering
 from autograder.runner.child import Limits
 
 GRACE = 10.0  # seconds the parent waits beyond the child's own alarm before killing it
@@ -148,7 +147,7 @@ class StudentProcess:
     _sock: socket.socket | None = None
 
     def __post_init__(self):
-        self.tampering = tampering(self.cells)
+        self.tampered = tampering.scan(self.cells)  # static, here in the parent: the guards run in the child
 
     def begin(self) -> None:
         """Fork a child and hand it the cells; it runs them while the caller goes on (then `start`)."""
@@ -207,9 +206,10 @@ class StudentProcess:
         if function in self.timed_out:
             raise StudentFailure("timeout", f"{function}() did not return in time in an earlier test, so it "
                                             "was not called again")
-        if forbid and (marker := self.tampering):
-            raise StudentFailure("forbidden", f"the notebook reaches into the grader's checks ({marker}), so "
-                                              f"{function}() cannot be checked for {', '.join(forbid)}")
+        if forbid and self.tampered:
+            raise StudentFailure("forbidden", f"the notebook reaches into the grader's checks "
+                                              f"({self.tampered}), so {function}() cannot be checked for "
+                                              f"{', '.join(forbid)}")
         if self._sock is None:
             self.start()
         request = {"function": function, "args": protocol.encode(list(args)), "forbid": list(forbid),
@@ -258,20 +258,6 @@ class StudentProcess:
 
     def close(self) -> None:
         self._end()
-
-
-# Names that honest lab code never needs and that reach around the behavioural guards (which run in the
-# student's own process, so they can be tampered with): the grader's modules, unwrapping and dispatch tricks.
-_TAMPERING = re.compile(r"autograder\.runner|\bguards\b|__wrapped__|__closure__|_DisableTorchDispatch|"
-                        r"_pop_mode|_python_dispatch|_disable_current_modes|__code__")
-
-
-def tampering(cells: list[str]) -> str | None:
-    """The first tampering marker in the notebook's code, if any (a static check, in the parent)."""
-    for source in cells:
-        if found := _TAMPERING.search(source):
-            return found.group(0)
-    return None
 
 
 def _describe(reply: dict) -> str:

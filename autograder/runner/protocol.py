@@ -1,8 +1,9 @@
 """Plain-data messages between the trusted grader and an untrusted child.
 
-Only JSON crosses the boundary: numbers, strings, booleans, None, lists, string-keyed dicts, tuples as
-`{"$tuple": [...]}`, dicts with keys other than plain strings as `{"$dict": [[key, value], ...]}`, and
-tensors as `{"$tensor": {"dtype", "shape", "data" (base64 of the raw bytes)}}`.
+Only JSON crosses the boundary: numbers (a float subclass such as numpy.float64 as its plain float),
+strings, booleans, None, lists, string-keyed dicts, tuples as `{"$tuple": [...]}`, dicts with keys other
+than plain strings as `{"$dict": [[key, value], ...]}`, and tensors as `{"$tensor": {"dtype", "shape",
+"data" (base64 of the raw bytes)}}`.
 Nothing is ever unpickled, and decoding checks every node, so a hostile child can send wrong answers but
 never objects.
 Each message is a 4-byte big-endian length followed by that many bytes of UTF-8 JSON.
@@ -42,6 +43,8 @@ def encode(value, depth: int = 0):
         raise TypeError("a value nested more than 32 levels deep")
     if value is None or type(value) in (bool, int, float, str):
         return value
+    if isinstance(value, float):  # numpy.float64 is a float: send its number (never the object itself)
+        return float.__float__(value)
     if isinstance(value, torch.Tensor):
         tensor = torch.Tensor.as_subclass(value, torch.Tensor).detach().cpu()
         if tensor.dtype == torch.bfloat16:

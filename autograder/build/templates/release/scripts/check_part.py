@@ -62,8 +62,8 @@ def run(number: str, timeout: int) -> dict:
     if not path.is_file():
         result["errors"].append(f"{path.name} not found in the repository root")
         return result
-    try:
-        notebook = nbformat.read(path, as_version=4)
+    try:  # utf-8-sig: a byte-order mark (some Windows editors write one) is dropped, as the grader drops it
+        notebook = nbformat.reads(path.read_text(encoding="utf-8-sig"), as_version=4)
     except Exception as exc:
         result["errors"].append(f"{path.name} is not a readable notebook: {_first_line(exc)}")
         return result
