@@ -222,9 +222,9 @@ def _config_text() -> str:
 import os
 
 from autograder.integrations.nbgrader import TRANSFORMERS_STDERR, ResilientExecute
-from nbconvert.preprocessors import ClearMetadataPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
-                                    SaveAutoGrades)
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearMarkScheme, GetGrades,
+                                    IgnorePattern, LimitOutput, SaveAutoGrades)
 
 # The kernels nbgrader starts inherit these: no network, the offline model kit unless the TA chose a set.
 os.environ.setdefault("AUTOGRADER_MODELS", "offline")
@@ -265,6 +265,10 @@ c.IgnorePattern.pattern = TRANSFORMERS_STDERR
 
 # A student who deletes a hidden-test or reflection cell gets it back (and its tests run).
 c.OverwriteCells.add_missing_cells = True
+
+# Autograde puts the reflection prompts back as the source has them, mark schemes included (the formgrader
+# shows them to the TA); the feedback students receive must not.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearMarkScheme, CSSHTMLHeaderPreprocessor]
 '''
 
 
