@@ -35,8 +35,9 @@ VIEWPORT = {"width": 1280, "height": 860}
 
 
 def chromium() -> str:
-    """The system Chromium's path; skips the test where there is none."""
-    found = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    """The system's Chromium (or Chrome, as on GitHub's runners); skips the test where there is none."""
+    found = os.environ.get("CHROMIUM") or next(
+        filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
     if not found:
         pytest.skip("Chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)")
     return found
@@ -113,7 +114,7 @@ def jupyter_lab(jupyter: Path, folder: Path, env: dict[str, str], log: Path) -> 
                "--ServerApp.port_retries=0", f"--IdentityProvider.token={server.token}"]
     env = {**env, **_new_lab_user(log.parent / "lab-user")}
     if os.geteuid() == 0:
-        command.append("--allow-root")  # the CI machine; a user never runs this as root
+        command.append("--allow-root")  # CI runs as root, which Jupyter refuses without it
     with log.open("wb") as output:
         process = subprocess.Popen(command, cwd=folder, env=env, stdout=output, stderr=subprocess.STDOUT,
                                    start_new_session=True)

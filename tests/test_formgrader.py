@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import html
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -72,6 +73,10 @@ def grade_reflections(page, server, shots) -> None:
     formgrader.get_by_role("link", name="Submission #1").wait_for()
     shots(page, "submissions-to-grade")
     formgrader.get_by_role("link", name="Submission #1").click()
+    formgrader.locator(f"#{GRADES[0][0]}").wait_for()
+    submission = page.frame(url=re.compile(r"/formgrader/submissions/"))
+    # A box typed in before the page has loaded its grades and comments is never saved (nor shown).
+    submission.wait_for_function("formgrader.grades.loaded && formgrader.comments.loaded")
     for cell, score, comment in GRADES:
         for field, value, api in ((f"#{cell}", str(score), "/api/grade/"),
                                   (f"#{cell}-comment", comment, "/api/comment/")):
@@ -79,14 +84,31 @@ def grade_reflections(page, server, shots) -> None:
                 formgrader.locator(field).fill(value)
                 formgrader.locator(field).press("Tab")  # the formgrader saves a field when it loses focus
             assert saved.value.ok, (field, saved.value.status)
-    for field in (f"#{GRADES[0][0]}", f"#{GRADES[0][0]}-comment"):
-        formgrader.locator(field).focus()  # the formgrader scrolls to a focused field ...
-        page.wait_for_timeout(1000)  # ... in 500 ms: the screenshot waits for it
-        shots(page, "comment-saved" if field.endswith("-comment") else "score-saved")
+    formgrader.locator(f"#{GRADES[0][0]}").focus()  # the formgrader scrolls to a focused score ...
+    page.wait_for_timeout(1000)  # ... in 500 ms: the screenshot waits for it
+    shots(page, "score-saved")
+    formgrader.locator(f"#{GRADES[0][0]}-comment").scroll_into_view_if_needed()  # below the mark scheme
+    shots(page, "comment-saved")
     formgrader.get_by_role("link", name=REFLECTION.stem).click()  # the breadcrumb back to the list
     manual = sum(score for _, score, _ in GRADES)
     formgrader.get_by_text(f"{manual} / {REFLECTION.manual_points}").first.wait_for()
     shots(page, "graded")
+
+
+def assert_exported(root: Path) -> None:
+    """`nbgrader generate_feedback` and `export` on the course: the TA's scores added to the autograded
+    points, out of 100, and the comments in the student's feedback without the mark scheme."""
+    nbgrader(root, "generate_feedback", LAB_ID)
+    nbgrader(root, "export", "--to", str(root / "grades.csv"))
+    with open(root / "grades.csv", newline="") as handle:
+        (row,) = (row for row in csv.DictReader(handle) if row["student_id"] == STUDENT)
+    manual = sum(score for _, score, _ in GRADES)
+    assert (float(row["raw_score"]), float(row["max_score"])) == (AUTOGRADED + manual, 100), row
+    feedback = html.unescape(
+        (root / "feedback" / STUDENT / LAB_ID / f"{REFLECTION.stem}.html").read_text("utf-8"))
+    for _, _, comment in GRADES:
+        assert comment in feedback, comment
+    assert "MARK SCHEME" not in feedback
 
 
 def test_a_ta_grades_the_reflections_in_formgrader(graded_course, page, shots, tmp_path):
@@ -94,14 +116,4 @@ def test_a_ta_grades_the_reflections_in_formgrader(graded_course, page, shots, t
     env = {**os.environ, "PATH": os.pathsep.join([str(venv), os.environ.get("PATH", "")])}
     with jupyter_lab(venv / "jupyter", graded_course, env, tmp_path / "jupyter.log") as server:
         grade_reflections(page, server, shots)
-    nbgrader(graded_course, "generate_feedback", LAB_ID)
-    nbgrader(graded_course, "export", "--to", str(graded_course / "grades.csv"))
-    with open(graded_course / "grades.csv", newline="") as handle:
-        (row,) = (row for row in csv.DictReader(handle) if row["student_id"] == STUDENT)
-    manual = sum(score for _, score, _ in GRADES)
-    assert (float(row["raw_score"]), float(row["max_score"])) == (AUTOGRADED + manual, 100), row
-    feedback = html.unescape(
-        (graded_course / "feedback" / STUDENT / LAB_ID / f"{REFLECTION.stem}.html").read_text("utf-8"))
-    for _, _, comment in GRADES:
-        assert comment in feedback, comment
-    assert "MARK SCHEME" not in feedback
+    assert_exported(graded_course)
