@@ -73,6 +73,8 @@ def test_build_writes_config_readme_and_one_source_notebook_per_part(built):
     compile(config, "nbgrader_config.py", "exec")
     readme = (built / "README.md").read_text()
     assert "gradebook.db" in readme and "source/" in readme and "nbgrader autograde" in readme
+    images = re.findall(r"\]\((images/[^)]+)\)", readme)
+    assert images and all((built / image).is_file() for image in images), images
 
 
 def test_source_notebooks_pass_nbgraders_metadata_validator(built):
