@@ -10,7 +10,7 @@ export AUTOGRADER_MODELS ?= offline
 # that index would give the multi-GB CUDA build (PyPI on Linux). The install tests take torch from it too.
 export TORCH_INDEX ?=
 
-.PHONY: setup grade demo test test-slow prove lint assignments
+.PHONY: setup grade demo test test-slow test-browser prove lint assignments
 
 setup: $(VENV)/.installed
 
@@ -47,6 +47,11 @@ test: setup $(ACTIONLINT)
 
 test-slow: setup
 	$(BIN)/python -m pytest -m slow
+
+# A TA in nbgrader's formgrader and a student in JupyterLab, in headless Chromium (the system's: Debian's
+# `chromium` package). Skipped, saying why, where Chromium is missing.
+test-browser: setup
+	$(BIN)/python -m pytest -m browser
 
 prove: setup
 	$(BIN)/python -m pytest -m paths -s tests/test_paths.py

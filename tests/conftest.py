@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from browser import browser_page, screenshots
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
@@ -56,3 +57,16 @@ def scrubbed_home(kit_dir, tmp_path_factory):
     cache = home / ".cache" / "autograder" / "kit" / kit_dir.name
     shutil.copytree(kit_dir, cache)
     return home
+
+
+@pytest.fixture
+def page():
+    """A page in a fresh headless Chromium; the test is skipped where Chromium or Playwright is missing."""
+    with browser_page() as opened:
+        yield opened
+
+
+@pytest.fixture
+def shots(request, capsys):
+    """Call shots(page, "step") to save a numbered screenshot into the folder the test prints."""
+    return screenshots(request, capsys)

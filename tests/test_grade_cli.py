@@ -101,6 +101,11 @@ def graded_class(repo, tmp_path_factory):
     (links / "self").symlink_to(".", target_is_directory=True)  # a loop: links/self/self/...
     (links / "part3_softmax.py").unlink()
     (links / "part3_softmax.py").symlink_to(solution / "part3_softmax.py")  # a correct file, but a link
+    # Part 3 as a Jupytext pair: the .ipynb holds the .py's code, or is still the stub (the solution was
+    # written in the .py and never synced).
+    for student, notebook in ("pair_in_sync", solution), ("pair_out_of_sync", repo / "assignments" / LAB_ID):
+        shutil.copytree(solution, root / student)
+        jupytext.write(jupytext.read(notebook / "part3_softmax.py"), root / student / "part3_softmax.ipynb")
     (root / "nothing_submitted").mkdir()
     windows = root / WINDOWS_STUDENT
     shutil.copytree(solution, windows)
@@ -177,6 +182,16 @@ def test_symlinked_part_file_is_not_graded(graded_class):
     assert float(row["part3"]) == 0 and float(row["total"]) == 70, row
     feedback = (out / LINKS_STUDENT / "feedback.md").read_text(encoding="utf-8")
     assert "part3_softmax.py is a symbolic link, which is not graded" in feedback
+
+
+def test_a_pair_out_of_sync_is_graded_from_the_notebook_and_the_feedback_says_so(graded_class):
+    _, out, rows = graded_class
+    assert rows["pair_in_sync"]["total"] == "90.0", rows["pair_in_sync"]
+    assert "out of sync" not in (out / "pair_in_sync" / "feedback.md").read_text(encoding="utf-8")
+    assert float(rows["pair_out_of_sync"]["part3"]) == 0, rows["pair_out_of_sync"]
+    feedback = (out / "pair_out_of_sync" / "feedback.md").read_text(encoding="utf-8")
+    assert ("> graded part3_softmax.ipynb, the notebook; its paired part3_softmax.py holds other code "
+            "(3 code cells differ) and was not graded: the pair is out of sync.") in feedback, feedback
 
 
 def test_grade_refuses_a_symlinked_part_file(repo, tmp_path):

@@ -76,6 +76,8 @@ def test_build_writes_config_readme_and_one_source_notebook_per_part(built):
     assert "gradebook.db" in readme and "source/" in readme and "nbgrader autograde" in readme
     for command in NBGRADER_INSTALL:  # the install the slow tier's pipeline runs in a fresh environment
         assert command in readme, command
+    images = re.findall(r"\]\((images/[^)]+)\)", readme)
+    assert images and all((built / image).is_file() for image in images), images
 
 
 def test_source_notebooks_pass_nbgraders_metadata_validator(built):

@@ -1,4 +1,4 @@
-"""An nbgrader course directory from ``solutions/``: config, TA README and ``source/<lab>/*.ipynb``.
+"""An nbgrader course directory from ``solutions/``: config, TA README, its images, ``source/<lab>/*.ipynb``.
 
 The source notebooks are the solution files read by Jupytext, with their nbgrader metadata, solution
 regions and mark schemes kept (nbgrader's ``generate_assignment`` clears them, with the same delimiters as
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,8 @@ from autograder.labs.encoders_decoders import LAB_ID, PARTS
 
 COURSE_ID = "transformers-encoders-decoders"
 HIDDEN_SUITES = Path(__file__).resolve().parent.parent / "labs" / LAB_ID / "hidden"
+# The formgrader, step by step, as README.md shows it (taken by tests/test_formgrader.py).
+README_IMAGES = ("formgrader-submissions.png", "formgrader-score.png", "formgrader-graded.png")
 HIDDEN_CELL_TIMEOUT = 1800  # seconds: a hidden cell may grade a whole part, hostile code included
 CELL_TIMEOUT = 300  # seconds for every other cell (loading hub models on a cold cache included)
 
@@ -222,9 +225,9 @@ def _config_text() -> str:
 import os
 
 from autograder.integrations.nbgrader import TRANSFORMERS_STDERR, ResilientExecute
-from nbconvert.preprocessors import ClearMetadataPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
-                                    SaveAutoGrades)
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearMarkScheme, GetGrades,
+                                    IgnorePattern, LimitOutput, SaveAutoGrades)
 
 # The kernels nbgrader starts inherit these: no network, the offline model kit unless the TA chose a set.
 os.environ.setdefault("AUTOGRADER_MODELS", "offline")
@@ -265,6 +268,10 @@ c.IgnorePattern.pattern = TRANSFORMERS_STDERR
 
 # A student who deletes a hidden-test or reflection cell gets it back (and its tests run).
 c.OverwriteCells.add_missing_cells = True
+
+# Autograde puts the reflection prompts back as the source has them, mark schemes included (the formgrader
+# shows them to the TA); the feedback students receive must not.
+c.GenerateFeedback.preprocessors = [GetGrades, ClearMarkScheme, CSSHTMLHeaderPreprocessor]
 '''
 
 
@@ -304,10 +311,36 @@ nbgrader validate --invert release/{lab}/*.ipynb  # every hidden test must fail 
 nbgrader validate source/{lab}/*.ipynb            # and pass on the solutions
 # collect: students' notebooks in submitted/<student>/{lab}/part*.ipynb
 nbgrader autograde {lab}                          # hidden tests run; reflections wait for you
-nbgrader formgrade ... or the Formgrader in JupyterLab: grade the reflections (part5, R1 and R2)
+jupyter lab                                       # the formgrader: grade the reflections (below)
 nbgrader generate_feedback {lab}                  # feedback/<student>/{lab}/*.html
 nbgrader export --to grades.csv                   # one row per student and assignment
 ```
+
+## Grading the reflections in the formgrader
+
+Part 5 (10 points: R1 and R2, 5 each) is graded by hand, in nbgrader's formgrader, a page of JupyterLab.
+
+1. From this folder, in the same environment, start `jupyter lab` (it opens your browser; on a remote
+   machine add `--no-browser` and open the `http://127.0.0.1:8888/lab?token=...` address it prints).
+2. Menu **Nbgrader > Formgrader**, then **Manual Grading**, `{lab}`, `part5_reflection`: one row per
+   submission, with a ✔ under "Needs Manual Grade?" until it is graded.
+
+   ![The formgrader in JupyterLab](images/formgrader-submissions.png)
+
+3. Open a submission. Each prompt shows the student's answer below it, your mark scheme (it never reaches
+   students), a score box (`/ 5`) and a comment box. Type the score and the comment: each box is saved
+   when it loses focus (Tab, or a click elsewhere).
+
+   ![Scoring a reflection prompt](images/formgrader-score.png)
+
+4. Back on the list, the submission shows its manual score (`7 / 10`) and no longer needs grading. Then
+   `nbgrader generate_feedback` writes the comments into each student's `part5_reflection.html`, and
+   `nbgrader export` adds the scores to the autograded ones (90 + 7 = 97 out of 100).
+
+   ![The submission graded](images/formgrader-graded.png)
+
+The formgrader warns that the exchange directory does not exist: this course puts submissions into
+`submitted/` itself, without nbgrader's release and collect, so the warning does not matter.
 
 ## How the hidden tests work
 
@@ -404,5 +437,8 @@ def build(root: Path, out: Path) -> list[Path]:
     for stale in source.glob("*.ipynb"):
         if stale not in files:
             stale.unlink()
-    return sorted(files)
+    (out / "images").mkdir(exist_ok=True)
+    for name in README_IMAGES:
+        shutil.copyfile(root / "docs" / "images" / name, out / "images" / name)
+    return sorted([*files, *(out / "images" / name for name in README_IMAGES)])
 

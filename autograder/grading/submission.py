@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.errors import UsageError
+from autograder.grading.notebook import NotebookError, code_cells
 from autograder.labs.encoders_decoders import PARTS
 
 SUFFIXES = (".ipynb", ".py")  # preference order when a part exists as both (a Jupytext pair)
@@ -84,5 +85,27 @@ def _choose(stem: str, files: list[Path], root: Path, notes: dict[str, str]) -> 
         return None
     chosen = min(files, key=lambda f: SUFFIXES.index(f.suffix))
     if len(files) > 1:
-        notes[stem] = f"graded {chosen.name} (the notebook); its paired .py was not graded"
+        note = _pair_note(chosen, next(f for f in files if f != chosen))
+        if note:
+            notes[stem] = note
     return chosen
+
+
+def _pair_note(notebook: Path, pair: Path) -> str | None:
+    """What to tell the student when the .ipynb graded and its paired .py hold different code (JupyterLab
+    with Jupytext syncs them on save; an edit made in another editor and never synced would be lost)."""
+    try:
+        graded = [cell.strip() for cell in code_cells(notebook)]
+    except NotebookError:
+        return None  # grading reports why the notebook cannot be read
+    try:
+        other = [cell.strip() for cell in code_cells(pair)]
+    except NotebookError as exc:
+        return f"graded {notebook.name}; its paired {pair.name} was not graded ({exc})"
+    if graded == other:
+        return None
+    differ = (f"{sum(a != b for a, b in zip(graded, other, strict=True))} code cells differ"
+              if len(graded) == len(other) else f"{len(graded)} code cells against {len(other)}")
+    return (f"graded {notebook.name}, the notebook; its paired {pair.name} holds other code ({differ}) "
+            "and was not graded: the pair is out of sync. Open the notebook in JupyterLab with Jupytext and "
+            f"save it, or run `jupytext --sync {notebook.name}`, so both hold the work you mean to hand in")
