@@ -95,11 +95,11 @@ def _pair_note(notebook: Path, pair: Path) -> str | None:
     """What to tell the student when the .ipynb graded and its paired .py hold different code (JupyterLab
     with Jupytext syncs them on save; an edit made in another editor and never synced would be lost)."""
     try:
-        graded = [cell.strip() for cell in code_cells(notebook)]
+        graded = [cell.strip() for cell in code_cells(notebook)[0]]
     except NotebookError:
         return None  # grading reports why the notebook cannot be read
     try:
-        other = [cell.strip() for cell in code_cells(pair)]
+        other = [cell.strip() for cell in code_cells(pair)[0]]
     except NotebookError as exc:
         return f"graded {notebook.name}; its paired {pair.name} was not graded ({exc})"
     if graded == other:
