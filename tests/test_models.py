@@ -113,6 +113,21 @@ def test_toml_maps_roles_to_folders_hub_ids_and_kit(tmp_path):
     assert model_set["decoder_eos"].kind == "kit"
 
 
+def test_a_model_set_is_read_once_then_pinned_and_crosses_to_the_zygote_as_json(tmp_path):
+    """The grader resolves its set once: a child, which may not be able to read the file, and the
+    grader's own reference models later, get that set, not a fresh read of the file."""
+    from autograder.models.registry import ModelSet, pin
+
+    (tmp_path / "enc").mkdir()
+    spec = tmp_path / "models.toml"
+    spec.write_text('extends = "offline"\n[models]\nencoder = "./enc"\n')
+    model_set = resolve(str(spec))
+    assert ModelSet.from_json(model_set.to_json()) == model_set
+    pin(str(spec), model_set)
+    spec.unlink()
+    assert resolve(str(spec)) == model_set
+
+
 @pytest.mark.parametrize("content, message", [
     ('extends = "offline"\n[models]\nencoder = "./nowhere"\n', "does not exist"),
     ('[models]\nencoder = "kit:encoder"\n', "missing from [models]"),

@@ -14,7 +14,7 @@ import re
 # C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides and isolates that can
 # make text read differently from what it is.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t")  # after `plain`, which removes "\r"
 
 
 def plain(text: object) -> str:

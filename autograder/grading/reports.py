@@ -15,7 +15,8 @@ import tempfile
 from pathlib import Path
 
 from autograder.grading.grade import Grade
-from autograder.grading.inert import markdown_cell, plain, spreadsheet
+from autograder.grading.inert import markdown_cell as _md  # student text (messages, names) in one line
+from autograder.grading.inert import plain, spreadsheet
 from autograder.labs.encoders_decoders import PARTS
 
 GRADE_COLUMNS = ["student_id", *(f"part{p.number}" for p in PARTS), "total", "max_score", "status"]
@@ -75,9 +76,6 @@ def feedback_md(grade: Grade) -> str:
                 score = f"{test.points if test.passed else 0:g} / {test.points:g}"
                 out.write(f"| Q{test.number} {_md(test.name)} | {score} | {result} | {_md(test.message)} |\n")
     return out.getvalue()
-
-
-_md = markdown_cell  # student text (messages, names) in one Markdown line
 
 
 def write_student(folder: Path, grade: Grade) -> None:

@@ -233,7 +233,9 @@ def _kill_descendants(keep: set[int]) -> int:
 
 
 def _execute_class():
-    """ResilientExecute, built on first use so that importing this module does not import nbgrader."""
+    """ResilientExecute, built on first use so that importing this module does not import nbgrader: only
+    nbgrader_config.py calls this, inside nbgrader, so the `nbgrader` extra (which brings jupyter_core and
+    traitlets too) is installed wherever it runs; a plain install never imports them."""
     from jupyter_core.utils import ensure_async, run_sync
     from nbclient.exceptions import DeadKernelError
     from nbformat import NotebookNode

@@ -91,11 +91,11 @@ def selected_spec(spec: str | None = None, default: str = "offline") -> str:
 _pinned: dict[str, ModelSet] = {}
 
 
-def pin(model_set: ModelSet) -> None:
-    """Keep a model set that was resolved elsewhere (by the trusted parent): `resolve` returns it for its
-    name from now on, without reading its file again. A confined child may not be able to read the file at
-    all (another user, a private /tmp)."""
-    _pinned[model_set.name] = model_set
+def pin(spec: str, model_set: ModelSet) -> None:
+    """Resolve `spec` to `model_set` from now on, without reading its file again: the grader resolves its
+    model set once and pins it, and so does the zygote its children fork from, which may not be able to
+    read the file at all (another user, a private /tmp)."""
+    _pinned[spec] = model_set
 
 
 def resolve(spec: str | None = None, default: str = "offline") -> ModelSet:

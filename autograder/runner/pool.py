@@ -67,9 +67,12 @@ class Zygote:
         """`spec`: the model set, resolved here, once (the zygote and its children get the result, not the
         spec: they may not be able to read its file). `hide`: folders the children must not see, on top
         of the grader's own (see `grader_secrets`)."""
-        from autograder.models import resolve
+        from autograder.models import resolve, selected_spec
+        from autograder.models.registry import pin
 
-        resolved = resolve(spec, default="offline").to_json()
+        model_set = resolve(spec, default="offline")
+        pin(selected_spec(spec, default="offline"), model_set)  # the reference models come from it too
+        resolved = model_set.to_json()
         self.limits = dataclasses.replace(limits or Limits(), hide=tuple(
             sorted({str(p.resolve()) for p in (*grader_secrets(), *hide)})))
         self.control, theirs = socket.socketpair()

@@ -33,7 +33,7 @@ def warm_up(resolved: str) -> None:
     from autograder.runner import child, guards
 
     model_set = ModelSet.from_json(resolved)
-    pin(model_set)
+    pin(model_set.name, model_set)
     child.MODEL_SPEC = model_set.name
     for role in ROLES:
         load_pair(role, spec=model_set.name)
