@@ -9,7 +9,8 @@ import pytest
 import torch
 
 from autograder.runner import protocol
-from autograder.runner.child import CHILD_UID_BASE, Limits
+from autograder.runner.child import Limits
+from autograder.runner.confinement import CHILD_UID_BASE
 from autograder.runner.pool import StudentFailure, StudentProcess, Zygote, grader_secrets, model, tokenizer
 
 CELLS = [
@@ -232,7 +233,7 @@ def test_child_runs_unprivileged_in_its_own_empty_folder(child):
 
 @pytest.mark.skipif(os.getuid() != 0, reason="private namespaces need root (or user namespaces)")
 def test_child_sees_no_hidden_suites_and_a_private_tmp(child, tmp_path):
-    assert child.isolated
+    assert child.confinement["mounts"] == "private" and child.confinement["landlock"].startswith("ABI")
     for secret in grader_secrets():
         assert any(secret.iterdir()), secret  # the parent sees the files ...
         assert child.call("peek", str(secret)) in ([], "Permission denied")  # ... the child does not

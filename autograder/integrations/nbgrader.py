@@ -174,7 +174,7 @@ def implemented(function: str) -> None:
 def _kernel_limits(memory_mb: int, max_processes: int):
     """A preexec_fn for a kernel: caps on address space, on processes and threads (counted per user, so
     on top of what this user already runs) and on core files, inherited by whatever the kernel starts."""
-    from autograder.runner.child import user_task_count
+    from autograder.runner.confinement import user_task_count
 
     tasks = user_task_count(os.getuid()) + max_processes  # counted here: nothing may be slow after fork
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.errors import GraderFault
-from autograder.runner import protocol, tampering
+from autograder.runner import confinement, protocol, tampering
 from autograder.runner.child import Limits
 
 GRACE = 10.0  # seconds the parent waits beyond the child's own alarm before killing it
@@ -49,11 +49,22 @@ def tokenizer(role: str) -> dict:
     return {"$tokenizer": role}
 
 
+WEAK_ISOLATION = "AUTOGRADER_ALLOW_WEAK_ISOLATION"
+
+
+def describe(layers: dict[str, str]) -> str:
+    """One line: each confinement layer and what the child got."""
+    return "; ".join(f"{layer}: {value}" for layer, value in layers.items())
+
+
 def grader_secrets() -> list[Path]:
-    """What a child must never read: the hidden suites, and in a course repository its solutions, tests and
+    """What a child must never read: the hidden suites of every copy of this package on sys.path (Gradescope
+    has two: the installed one and the bundle's), and in a course repository its solutions, tests and
     history."""
     package = Path(__file__).resolve().parent.parent
-    found = list((package / "labs").glob("*/hidden"))
+    copies = {package, *(Path(p, "autograder").resolve() for p in sys.path
+                         if p and Path(p, "autograder").is_dir())}
+    found = [hidden for copy in sorted(copies) for hidden in (copy / "labs").glob("*/hidden")]
     repo = package.parent
     if (repo / "pyproject.toml").is_file():
         found += [repo / name for name in ("solutions", "tests", ".git") if (repo / name).is_dir()]
@@ -63,10 +74,12 @@ def grader_secrets() -> list[Path]:
 class Zygote:
     """The warm worker process (see zygote.py) from which children are forked."""
 
-    def __init__(self, spec: str, limits: Limits | None = None, hide: tuple[Path, ...] = ()):
+    def __init__(self, spec: str, limits: Limits | None = None, hide: tuple[Path, ...] = (),
+                 allow_weak: bool | None = None):
         """`spec`: the model set, resolved here, once (the zygote and its children get the result, not the
         spec: they may not be able to read its file). `hide`: folders the children must not see, on top
-        of the grader's own (see `grader_secrets`)."""
+        of the grader's own (see `grader_secrets`). `allow_weak`: grade even where a child's confinement
+        lacks a guarantee (see confinement.GUARANTEES); default from $AUTOGRADER_ALLOW_WEAK_ISOLATION."""
         from autograder.models import resolve, selected_spec
         from autograder.models.registry import pin
 
@@ -87,6 +100,29 @@ class Zygote:
         theirs.close()
         self._ready = False  # it warms up in the background; the first spawn waits for it
         self._lock = contextlib.nullcontext()  # until `share`
+        self.allow_weak = os.environ.get(WEAK_ISOLATION) == "1" if allow_weak is None else allow_weak
+        self._layers: dict[str, str] | None = None
+
+    def check(self, layers: dict[str, str]) -> list[str]:
+        """The guarantees a child with these layers lacks; GraderFault if any, unless weak isolation is
+        allowed. Every path (grade, grade-all, nbgrader, Gradescope, Classroom) goes through here."""
+        weak = confinement.missing(layers)
+        if weak and not self.allow_weak:
+            raise GraderFault(f"the sandbox for student code lacks: {'; '.join(weak)} ({describe(layers)}). "
+                              f"Grade as root or where Landlock and user namespaces are enabled, or accept "
+                              f"this with --allow-weak-isolation ({WEAK_ISOLATION}=1)")
+        return weak
+
+    def confinement(self) -> dict[str, str]:
+        """What a child gets on this machine: one child is forked to see (once), and checked."""
+        if self._layers is None:
+            probe = StudentProcess(self, [])
+            try:
+                probe.start()
+            finally:
+                probe.close()
+            self._layers = probe.confinement
+        return self._layers
 
     def _wait_ready(self) -> None:
         if not self._ready:
@@ -143,7 +179,7 @@ class StudentProcess:
     reports: dict[int, CellReport] = field(default_factory=dict)
     fatal: set[int] = field(default_factory=set)  # cells that killed or hung a child: skipped from then on
     timed_out: set[str] = field(default_factory=set)  # functions that hung once: not called again
-    isolated: bool = False  # whether the child got its private namespaces (hidden folders, no network)
+    confinement: dict[str, str] = field(default_factory=dict)  # layer -> what the child got (confinement.py)
     last_spied: dict[str, int] = field(default_factory=dict)  # calls counted by the last call's `spy`
     restarts: int = 0
     _pid: int | None = None
@@ -166,12 +202,12 @@ class StudentProcess:
                 self.begin()
             current = None
             try:
+                self._receive_confinement()
                 while (event := self._next_event())["event"] != "ready":
                     current = event["index"]
                     if event["event"] == "cell_done":
                         self.reports[current] = CellReport(current, event["error"], event["output"])
                         current = None
-                self.isolated = event.get("isolated") is True
                 return
             except (EOFError, OSError, protocol.ProtocolError) as exc:
                 self._end()
@@ -182,6 +218,21 @@ class StudentProcess:
                 why = "did not finish in time" if isinstance(exc, TimeoutError) else (
                     "ended the process (os._exit, a crash or a resource limit)")
                 self.reports[current] = CellReport(current, f"{why}; the cell was skipped")
+
+    def _receive_confinement(self) -> None:
+        """The child's first message, sent before any student code ran: what confinement it got. Checked
+        against the policy (`Zygote.check`) before the student's cells go on."""
+        limits = self.zygote.limits
+        event = protocol.receive(self._sock, REPLY_LIMIT, time.monotonic() + limits.cell_timeout + GRACE)
+        layers = event.get("layers") if event.get("event") == "confined" else None
+        if type(layers) is not dict or not all(type(k) is str and type(v) is str for k, v in layers.items()):
+            raise protocol.ProtocolError("no confinement report")
+        self.confinement = {k[:40]: v[:300] for k, v in list(layers.items())[:20]}
+        try:
+            self.zygote.check(self.confinement)
+        except GraderFault:
+            self._end()
+            raise
 
     def _next_event(self) -> dict:
         """The child's next cell event, checked field by field (it is written by a process the student's
