@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from autograder.errors import UsageError
+from autograder.errors import GraderFault, UsageError
 from autograder.labs.encoders_decoders import LAB_ID
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -50,11 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     grade = sub.add_parser("grade", help="grade one student's submission (a folder or one part file)")
     grade.add_argument("path", type=Path)
+    _weak_isolation_option(grade)
     grade.add_argument("--out", type=Path, default=Path("graded"), help="output folder (default: graded)")
     _lab_and_models(grade)
 
     grade_all = sub.add_parser("grade-all", help="grade every student folder under ROOT")
     grade_all.add_argument("root", type=Path)
+    _weak_isolation_option(grade_all)
     grade_all.add_argument("--out", type=Path, required=True, help="output folder")
     grade_all.add_argument("--jobs", type=int, default=1, help="students graded in parallel (default 1)")
     grade_all.add_argument("--resume", action="store_true",
@@ -155,6 +157,19 @@ def _grading_setup(args) -> str:
     return selected_spec(args.models, default="offline")
 
 
+def _weak_isolation_option(parser) -> None:
+    parser.add_argument("--allow-weak-isolation", action="store_true",
+                        help="grade even where the sandbox for student code lacks a layer (see the README's "
+                             "Confinement); the summary and the terminal then say which")
+
+
+def _isolation_policy(args) -> None:
+    from autograder.runner.pool import WEAK_ISOLATION
+
+    if args.allow_weak_isolation:
+        os.environ[WEAK_ISOLATION] = "1"  # read by the zygote, in this process or a worker
+
+
 def cmd_grade(args) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -165,6 +180,7 @@ def cmd_grade(args) -> int:
 
     submission = locate(args.path)
     models = _grading_setup(args)
+    _isolation_policy(args)
     console = Console(stderr=True)
     try:
         with console.status("Grading (starting the grading worker)"):
@@ -194,6 +210,7 @@ def cmd_grade_all(args) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     models = _grading_setup(args)
+    _isolation_policy(args)
     try:
         outcomes, unmatched = batch.grade_all(args.root, args.out, models, jobs=args.jobs,
                                               resume=args.resume, shard=args.shard, roster=args.roster)
@@ -248,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("autograder: interrupted", file=sys.stderr)
         return 130
+    except GraderFault as exc:
+        print(f"autograder: error: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:
         if os.environ.get("AUTOGRADER_DEBUG"):
             raise

@@ -153,6 +153,7 @@ def grade_all(root: Path, out: Path, models: str, jobs: int = 1, resume: bool = 
                TimeRemainingColumn())
     progress = Progress(*columns, disable=not sys.stderr.isatty(), transient=False)
     hide = (root, out)  # children see neither the class's submissions nor its results
+    _announce_confinement(_worker_zygote(models, hide).confinement())  # a policy refusal stops us here
     pool = _workers(jobs, models, hide)  # forked before the progress bar starts a thread
     try:
         with progress:
@@ -166,6 +167,19 @@ def grade_all(root: Path, out: Path, models: str, jobs: int = 1, resume: bool = 
             pool.shutdown(cancel_futures=True)
         unmatched = write_class_reports(out, sorted(outcomes), entries)
     return outcomes, unmatched
+
+
+def _announce_confinement(layers: dict[str, str]) -> None:
+    """Once per batch, on the terminal: what student code runs under, and what it lacks if weak isolation
+    was allowed."""
+    from autograder.grading.inert import plain
+    from autograder.runner.confinement import missing
+    from autograder.runner.pool import describe
+
+    print(f"Student code runs confined: {plain(describe(layers))}", file=sys.stderr)
+    if lacks := missing(layers):
+        print(f"autograder: warning: weak isolation allowed; the sandbox lacks {'; '.join(lacks)}",
+              file=sys.stderr)
 
 
 def _workers(jobs: int, models: str, hide: tuple) -> ProcessPoolExecutor | None:

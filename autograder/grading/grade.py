@@ -37,6 +37,7 @@ class Grade:
     student: str
     parts: list[PartOutcome]
     seconds: float
+    confinement: dict[str, str] = field(default_factory=dict)  # what the student's code ran under
 
     @property
     def score(self) -> float:
@@ -70,7 +71,8 @@ def grade_submission(student: str, submission: Submission, zygote: Zygote, model
                 run.student.close()
     for outcome, _, run in started:
         outcome.tests = run.results
-    return Grade(student, outcomes, time.monotonic() - start)
+    layers = next((run.student.confinement for _, _, run in started if run.student is not None), {})
+    return Grade(student, outcomes, time.monotonic() - start, layers)
 
 
 def _begin_part(outcome: PartOutcome, zygote: Zygote) -> PartRun:

@@ -40,7 +40,7 @@ def results_json(grade: Grade) -> dict:
                           "output": plain(test.message), "visibility": "visible", "test_id": test.test_id})
     return {"score": grade.score, "max_score": grade.max_score, "execution_time": round(grade.seconds, 2),
             "output": plain(_overview(grade)), "visibility": "visible", "stdout_visibility": "hidden",
-            "tests": tests}
+            "tests": tests, "extra_data": {"confinement": grade.confinement}}
 
 
 def _overview(grade: Grade) -> str:
@@ -118,6 +118,7 @@ def summary_md(results: dict[str, dict], problems: dict[str, str]) -> str:
         out.write(f"**The grader failed for {len(errors)} student(s): {names}.** No score is "
                   "recorded for them: the fault is the grader's, not theirs (see *Not graded* below). Fix it "
                   "and run `grade-all` again with `--resume`, which grades them again.\n\n")
+    out.write(_confinement_md(results))
     if totals:
         maximum = max(r["max_score"] for r in results.values())
         out.write(f"Autograded score out of {maximum:g}: mean {statistics.mean(totals):.1f}, "
@@ -134,6 +135,29 @@ def summary_md(results: dict[str, dict], problems: dict[str, str]) -> str:
         listed = "".join(f"- {_md(student)}: {_md(why)}\n" for student, why in sorted(problems.items()))
         out.write("\n## Not graded\n\n" + listed)
     return out.getvalue()
+
+
+def _confinement_md(results: dict[str, dict]) -> str:
+    """What the students' code ran under (each distinct confinement once), and a warning where it lacked a
+    guarantee (graded with --allow-weak-isolation)."""
+    from autograder.runner.confinement import missing
+    from autograder.runner.pool import describe
+
+    seen: dict[str, int] = {}
+    for result in results.values():
+        layers = result.get("extra_data", {}).get("confinement", {})
+        if layers:
+            key = json.dumps(layers, sort_keys=True)
+            seen[key] = seen.get(key, 0) + 1
+    text = ""
+    for key, count in seen.items():
+        layers = json.loads(key)
+        lacks = missing(layers)
+        who = "every student" if count == len(results) else f"{count} student(s)"
+        text += f"Student code ran confined ({who}): {_md(describe(layers))}.\n\n"
+        if lacks:
+            text += f"**Weak isolation: the sandbox lacked {_md('; '.join(lacks))}.**\n\n"
+    return text
 
 
 def score_plot(results: dict[str, dict], path: Path) -> None:
