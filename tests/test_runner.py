@@ -4,13 +4,14 @@ import os
 import sys
 import tempfile
 import textwrap
+import time
 
 import pytest
 import torch
 
 from autograder.runner import protocol
 from autograder.runner.child import Limits
-from autograder.runner.confinement import CHILD_UID_BASE
+from autograder.runner.confinement import CHILD_UID_BASE, missing
 from autograder.runner.pool import StudentFailure, StudentProcess, Zygote, grader_secrets, model, tokenizer
 
 CELLS = [
@@ -352,5 +353,23 @@ def test_a_forged_reply_is_refused_and_the_grader_goes_on(zygote, kind):
             process.call("forged_reply", kind)
         assert caught.value.kind == "type"
         assert process.call("identity", 7) == 7  # a new child: the call after it is graded as usual
+    finally:
+        process.close()
+
+
+def test_a_submission_stops_at_its_time_budget(zygote):
+    """Slow cells (each within the cell limit) and a function that hangs cost the submission its budget,
+    not more: the cells after it do not run and no call is made once it is spent."""
+    cells = ["import time\ntime.sleep(1.5)"] * 4 + ["def hang():\n    while True:\n        pass"]
+    assert not missing(zygote.confinement())  # warm, and a child of this machine lacks no guarantee
+    process = StudentProcess(zygote, cells, deadline=time.monotonic() + 2.5)
+    try:
+        process.start()
+        notes = [report.error or "" for report in process.reports.values()]
+        assert any("time budget" in note for note in notes), notes
+        assert 4 not in process.reports or "did not run" in (process.reports[4].error or "")
+        with pytest.raises(StudentFailure, match="time budget") as caught:
+            process.call("hang")
+        assert caught.value.kind == "timeout"
     finally:
         process.close()

@@ -26,10 +26,11 @@ PART_POINTS = {"part1": 20, "part2": 25, "part3": 20, "part4": 25}
 MARKERS = [Path("/tmp/autograder-corpus-sitecustomize-ran"),  # written if a planted file were imported
            Path("/tmp/autograder-corpus-fake-torch-imported")]
 SHARED_TMP = [Path("/tmp/results.json"), Path("/tmp/grades.csv")]  # where a_fake_results also writes
-def _autograder(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+def _autograder(*args: str, cwd: Path, wrap: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """`python -m autograder ARGS`, under `wrap` if given (a command prefix: tests/modes.py's)."""
     env = {**os.environ, "AUTOGRADER_MODELS": "offline", "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, "-m", "autograder", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=3600)
+    return subprocess.run([*wrap, sys.executable, "-m", "autograder", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=3600)
 
 
 def _tracked_files() -> list[Path]:
@@ -66,7 +67,7 @@ def _kit_files() -> list[Path]:
 
 
 class Batch:
-    def __init__(self, names: list[str], root: Path):
+    def __init__(self, names: list[str], root: Path, wrap: tuple[str, ...] = ()):
         self.names, self.root = names, root
         self.submissions, self.out = root / "submissions", root / "out"
         for marker in MARKERS:
@@ -77,7 +78,7 @@ class Batch:
         self.shared_before = _snapshot(SHARED_TMP)
         start = time.monotonic()
         self.run = _autograder("grade-all", str(self.submissions), "--out", str(self.out), "--jobs", "2",
-                               cwd=root)
+                               cwd=root, wrap=wrap)
         self.seconds = time.monotonic() - start
         self.after = self._state()
         self.untracked_after = _untracked_files()

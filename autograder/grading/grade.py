@@ -54,12 +54,13 @@ def grade_submission(student: str, submission: Submission, zygote: Zygote, model
     outcomes = [PartOutcome(part, submission.files.get(part.stem), submission.notes.get(part.stem, ""))
                 for part in PARTS]
     started: list[tuple[PartOutcome, Path, PartRun]] = []
+    deadline = start + zygote.limits.submission_budget  # one budget, shared by the parts
     try:
         # Every part's child runs its cells at once (they are independent); then each is waited for.
         for outcome in outcomes:
             suite = SUITES / f"test_{outcome.part.stem}.py"
             if suite.is_file():
-                started.append((outcome, suite, _begin_part(outcome, zygote)))
+                started.append((outcome, suite, _begin_part(outcome, zygote, deadline)))
         for outcome, _, run in started:
             if run.student is not None:
                 run.student.start()
@@ -75,7 +76,7 @@ def grade_submission(student: str, submission: Submission, zygote: Zygote, model
     return Grade(student, outcomes, time.monotonic() - start, layers)
 
 
-def _begin_part(outcome: PartOutcome, zygote: Zygote) -> PartRun:
+def _begin_part(outcome: PartOutcome, zygote: Zygote, deadline: float) -> PartRun:
     """The part's notebook, set running in a child, or why it cannot run."""
     missing = outcome.note or f"{outcome.part.stem}.ipynb not found in the submission"
     if outcome.file is None:
@@ -86,6 +87,6 @@ def _begin_part(outcome: PartOutcome, zygote: Zygote) -> PartRun:
         outcome.note = str(exc)
         return PartRun(outcome.part.number, None, str(exc))
     outcome.note = "; ".join(note for note in (outcome.note, repaired) if note)
-    process = StudentProcess(zygote, cells)
+    process = StudentProcess(zygote, cells, deadline=deadline)
     process.begin()
     return PartRun(outcome.part.number, process)

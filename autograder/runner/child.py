@@ -30,6 +30,7 @@ class Limits:
     max_processes: int = 64  # processes and threads the child may add (a fork bomb stops here)
     max_file_mb: int = 64  # largest file the child may write
     max_output: int = 20_000  # characters of printed output kept per cell
+    submission_budget: float = 240.0  # wall-clock seconds for all of one submission's cells and calls
     hide: tuple[str, ...] = ()  # folders the child must not see or write (see confinement.py)
 
 

@@ -182,6 +182,7 @@ class StudentProcess:
     confinement: dict[str, str] = field(default_factory=dict)  # layer -> what the child got (confinement.py)
     last_spied: dict[str, int] = field(default_factory=dict)  # calls counted by the last call's `spy`
     restarts: int = 0
+    deadline: float | None = None  # the submission's budget, shared by its parts (time.monotonic())
     _pid: int | None = None
     _sock: socket.socket | None = None
 
@@ -198,6 +199,13 @@ class StudentProcess:
         """Wait until the cells have run in a child (forked here unless `begin` did); when a cell kills or
         hangs it, start again without that cell."""
         while True:
+            if self._out_of_time():
+                self._end()
+                first = next((i for i in range(len(self.cells)) if i not in self.reports), None)
+                if first is not None:
+                    self.reports[first] = CellReport(first, f"{self._budget_note()}; this cell and the "
+                                                            "ones after it did not run")
+                return
             if self._sock is None:
                 self.begin()
             current = None
@@ -211,6 +219,8 @@ class StudentProcess:
                 return
             except (EOFError, OSError, protocol.ProtocolError) as exc:
                 self._end()
+                if self._out_of_time():
+                    continue  # said once, at the top
                 if current is None:  # died outside any cell: nothing to skip, so do not loop
                     raise RuntimeError(f"the grading child failed before running any cell: {exc}") from None
                 self.fatal.add(current)
@@ -222,8 +232,7 @@ class StudentProcess:
     def _receive_confinement(self) -> None:
         """The child's first message, sent before any student code ran: what confinement it got. Checked
         against the policy (`Zygote.check`) before the student's cells go on."""
-        limits = self.zygote.limits
-        event = protocol.receive(self._sock, REPLY_LIMIT, time.monotonic() + limits.cell_timeout + GRACE)
+        event = protocol.receive(self._sock, REPLY_LIMIT, self._within(self.zygote.limits.cell_timeout))
         layers = event.get("layers") if event.get("event") == "confined" else None
         if type(layers) is not dict or not all(type(k) is str and type(v) is str for k, v in layers.items()):
             raise protocol.ProtocolError("no confinement report")
@@ -238,7 +247,7 @@ class StudentProcess:
         """The child's next cell event, checked field by field (it is written by a process the student's
         code runs in), within one cell's time: a cell that trickles bytes cannot stretch it."""
         limits = self.zygote.limits
-        event = protocol.receive(self._sock, REPLY_LIMIT, time.monotonic() + limits.cell_timeout + GRACE)
+        event = protocol.receive(self._sock, REPLY_LIMIT, self._within(limits.cell_timeout))
         kind, index = event.get("event"), event.get("index")
         if kind == "ready":
             return event
@@ -257,6 +266,8 @@ class StudentProcess:
         `forbid` names guard families ("softmax", "generate") that must not be used during the call; `spy`
         names functions of the notebook whose calls are counted (see `last_spied`).
         """
+        if self._out_of_time():
+            raise StudentFailure("timeout", f"{function}() was not called: {self._budget_note()}")
         if function in self.timed_out:
             raise StudentFailure("timeout", f"{function}() did not return in time in an earlier test, so it "
                                             "was not called again")
@@ -268,13 +279,16 @@ class StudentProcess:
             self.start()
         request = {"function": function, "args": protocol.encode(list(args)), "forbid": list(forbid),
                    "spy": list(spy)}
-        seconds = self.zygote.limits.call_timeout + GRACE
+        deadline = self._within(self.zygote.limits.call_timeout)
         try:
-            self._sock.settimeout(seconds)
+            self._sock.settimeout(max(deadline - time.monotonic(), 0.001))
             protocol.send(self._sock, request)
-            reply = protocol.receive(self._sock, REPLY_LIMIT, time.monotonic() + seconds)
+            reply = protocol.receive(self._sock, REPLY_LIMIT, deadline)
         except TimeoutError:
             self._restart()
+            if self._out_of_time():
+                raise StudentFailure("timeout", f"{function}() did not return: {self._budget_note()}") \
+                    from None
             self.timed_out.add(function)
             raise StudentFailure("timeout", f"{function}() did not return in time") from None
         except (EOFError, OSError):
@@ -298,6 +312,19 @@ class StudentProcess:
             return protocol.decode(reply["value"])
         except (KeyError, protocol.ProtocolError) as exc:
             raise StudentFailure("type", f"{function}() returned something unreadable: {exc}") from None
+
+    def _within(self, seconds: float) -> float:
+        """The deadline of a step the child's own alarm stops after `seconds`: that, plus a grace, and never
+        past the submission's budget."""
+        step = time.monotonic() + seconds + GRACE
+        return step if self.deadline is None else min(step, self.deadline)
+
+    def _out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def _budget_note(self) -> str:
+        return (f"the submission used up its time budget ({self.zygote.limits.submission_budget:g} s for "
+                "all its parts)")
 
     def _restart(self) -> None:
         self._end()

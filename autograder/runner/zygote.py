@@ -18,7 +18,7 @@ import socket
 import sys
 import time
 
-PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 
 
 def warm_up(resolved: str) -> None:
@@ -53,7 +53,8 @@ def spawn(control: socket.socket, limits: dict) -> int:
         try:
             control.close()
             mine.close()
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            for number in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
+                signal.signal(number, signal.SIG_DFL)
             child.main(theirs, child.Limits(**limits))
         except BaseException:
             code = 1
@@ -96,26 +97,34 @@ def main() -> None:
     from autograder.runner import protocol
 
     control = socket.socket(fileno=int(sys.argv[1]))
+    # Ctrl-C reaches the whole terminal's process group: the grader then hangs up, and this process ends
+    # its children below. If the grader dies without hanging up, SIGTERM comes instead, with the same end.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    libc = ctypes.CDLL(None)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
     warm_up(sys.argv[2])
-    ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     active: set[int] = set()
-    protocol.send(control, {"event": "ready"})
-    while True:
-        try:
-            request = protocol.receive(control, trusted=True)
-        except (EOFError, OSError):
-            break
-        if request["op"] == "spawn":
-            active.add(spawn(control, request["limits"]))
-        elif request["op"] == "kill":
-            active.discard(request["pid"])
-            kill(request["pid"], active)
-    for pid in list(active):
-        kill(pid, set())
-    wait_for_children(5.0)
-    # Nothing to save or flush: skip the interpreter's teardown of torch and the models (about a second).
-    os._exit(0)
+    try:
+        protocol.send(control, {"event": "ready"})
+        while True:
+            try:
+                request = protocol.receive(control, trusted=True)
+            except (EOFError, OSError):
+                break
+            if request["op"] == "spawn":
+                active.add(spawn(control, request["limits"]))
+            elif request["op"] == "kill":
+                active.discard(request["pid"])
+                kill(request["pid"], active)
+    finally:
+        for pid in list(active):
+            kill(pid, set())
+        wait_for_children(5.0)
+        # Nothing to save or flush: skip the interpreter's teardown of torch and the models (a second).
+        os._exit(0)
 
 
 if __name__ == "__main__":
