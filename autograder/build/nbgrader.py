@@ -365,6 +365,10 @@ grade large classes with `autograder grade-all --jobs N` and use nbgrader for th
   isolation here (its FAQ says so). **`autograder grade-all submitted --out DIR` is the authoritative
   grade**: it grades the same `submitted/` folders without ever running student code next to the tests.
   Compare its `grades.csv` with `nbgrader export` to spot a tampered notebook.
+- The grader the hidden cells start confines each notebook it grades as `grade-all` does, and refuses
+  (the hidden cells then fail, saying why) where the sandbox would lack a layer: a TA's account without
+  user namespaces and on a kernel before 6.12, for one. `export AUTOGRADER_ALLOW_WEAK_ISOLATION=1` before
+  `nbgrader autograde` grades there anyway.
 - Students need the `autograder` package for the public checks and for `implemented(...)`, but not the
   hidden suites: give them the student package, never this repository.
 - A kernel killed by the student's code (`os._exit`) is restarted and the remaining cells run on; any code

@@ -147,7 +147,7 @@ def _confinement_md(results: dict[str, dict]) -> str:
     for result in results.values():
         layers = result.get("extra_data", {}).get("confinement", {})
         if layers:
-            key = json.dumps(layers, sort_keys=True)
+            key = json.dumps(layers)
             seen[key] = seen.get(key, 0) + 1
     text = ""
     for key, count in seen.items():
