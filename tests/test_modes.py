@@ -65,11 +65,12 @@ def mode_batch(request):
     saved = {k: os.environ.get(k) for k in ("AUTOGRADER_KIT_DIR", "HOME", "PYTHONDONTWRITEBYTECODE")}
     os.environ.update(AUTOGRADER_KIT_DIR=str(shared_kit), HOME=str(root / "home"),
                       PYTHONDONTWRITEBYTECODE="1")
-    segments = _sysv_segments()
+    segments, workdirs = _sysv_segments(), set(Path("/tmp").glob("autograder-child-*"))
     try:
         batch = Batch(SAMPLES, root, wrap=(sys.executable, str(MODES_PY), mode))
         batch.mode, batch.segments_before, batch.segments_after = mode, segments, _sysv_segments()
         batch.left = _children_left()
+        batch.workdirs_left = sorted(set(Path("/tmp").glob("autograder-child-*")) - workdirs)
         yield batch
     finally:
         for key, value in saved.items():
@@ -95,3 +96,4 @@ def test_nothing_changed_and_nothing_left(mode_batch, tmp_path):
     check_batch_integrity(mode_batch, tmp_path)
     assert mode_batch.segments_after == mode_batch.segments_before, "System V shared memory outlived grading"
     assert not mode_batch.left, f"processes of the children outlived grading: {mode_batch.left}"
+    assert not mode_batch.workdirs_left, f"working folders left in /tmp: {mode_batch.workdirs_left}"

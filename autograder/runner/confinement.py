@@ -51,7 +51,7 @@ def confine(limits, keep_fd: int) -> dict[str, str]:
     what it got."""
     hide = limits.hide
     layers: dict[str, str] = {}
-    zygote = os.getppid()
+    zygote, outer_pid = os.getppid(), os.getpid()
     os.setsid()
     as_root = os.getuid() == 0
     uid = CHILD_UID_BASE + os.getpid() if as_root else os.getuid()  # unique: children cannot touch each other
@@ -65,8 +65,8 @@ def confine(limits, keep_fd: int) -> dict[str, str]:
         layers["mounts"] = layers["pid"] = f"{MISSING}: no namespaces"
         parent = zygote
     private_tmp = layers["mounts"] == "private"
-    workdir = tempfile.mkdtemp(prefix="autograder-child-", dir="/tmp")
-    writable = [workdir, *(namespaces.SHARED_TMP if private_tmp else ())]
+    workdir = _make_workdir(workdir_name(zygote, outer_pid))
+    writable = [workdir, *(tuple(namespaces.SHARED_TMP) if private_tmp else ())]
     try:  # the kit's folder is named by the grader's environment, and opened with the grader's user id
         rules = landlock.ruleset(_readable(hide), writable, DEVICES)
     except OSError as exc:
@@ -90,6 +90,20 @@ def confine(limits, keep_fd: int) -> dict[str, str]:
 # The devices a child may open: True where it may also write.
 DEVICES = {"/dev/null": True, "/dev/zero": False, "/dev/full": True, "/dev/urandom": False,
            "/dev/random": False}
+
+
+def workdir_name(zygote: int, child: int) -> str:
+    """The child's working folder: in its private /tmp, or, without namespaces, in the host's, where the
+    zygote removes it when the child ends (see zygote.kill)."""
+    return f"/tmp/autograder-child-{zygote}-{child}"
+
+
+def _make_workdir(path: str) -> str:
+    try:
+        os.mkdir(path, 0o700)
+        return path
+    except FileExistsError:  # left by an earlier child of another zygote with the same pids
+        return tempfile.mkdtemp(prefix="autograder-child-", dir="/tmp")
 
 
 def _step(action) -> str:

@@ -20,7 +20,8 @@ CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 1024, 2048, 4096, 1 << 14
 MS_PRIVATE, MS_RELATIME = 1 << 18, 1 << 21
-SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")  # world-writable: each child gets fresh, private ones
+# World-writable: each child gets fresh, private ones, small (tmpfs is memory no process limit counts).
+SHARED_TMP = {"/tmp": "64m", "/var/tmp": "16m", "/dev/shm": "16m"}
 _PR_SET_PDEATHSIG = 1
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -64,11 +65,11 @@ def mount_private_view(hide: tuple[str, ...]) -> None:
         if point.split("/")[1] not in ("proc", "sys", "dev"):  # kernel interfaces and devices stay
             _check(_libc.mount(None, point.encode(), None, MS_BIND | MS_REMOUNT | MS_RDONLY | flags, None),
                    f"read-only {point}")
-    keep = {path: os.open(path, os.O_RDONLY | os.O_DIRECTORY) for path in needed_under(SHARED_TMP)}
-    for folder in SHARED_TMP:
+    keep = {path: os.open(path, os.O_RDONLY | os.O_DIRECTORY) for path in needed_under(tuple(SHARED_TMP))}
+    for folder, size in SHARED_TMP.items():
         if os.path.isdir(folder):
             _check(_libc.mount(b"tmpfs", folder.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
-                               b"size=512m,mode=1777"), f"tmpfs on {folder}")
+                               f"size={size},nr_inodes=4096,mode=1777".encode()), f"tmpfs on {folder}")
     for path, fd in keep.items():
         os.makedirs(path, exist_ok=True)
         _check(_libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None, MS_BIND | MS_REC, None),

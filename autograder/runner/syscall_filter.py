@@ -3,9 +3,10 @@
 Built with libseccomp (through `pyseccomp`), which handles every architecture's numbering. Like Docker's
 default profile it refuses the calls that reshape the process's view or privileges (mount, namespaces,
 ptrace, keyrings, BPF, io_uring); beyond it, this grader refuses new sockets (there is no network to grade
-with), running programs (no second interpreter, no shell), memory the address-space limit cannot count
-(memfd, SysV shared memory) and typing into a terminal (TIOCSTI). A filter is inherited by every thread and
-process the child starts, and can only be made stricter.
+with), running programs (no second interpreter, no shell), new processes (threads only: each process
+would have an address-space limit of its own, so forks would multiply the memory a child can take), memory
+the address-space limit cannot count (memfd, SysV shared memory) and typing into a terminal (TIOCSTI). A
+filter is inherited by every thread the child starts, and can only be made stricter.
 """
 
 from __future__ import annotations
@@ -28,9 +29,11 @@ DENIED = (
     "swapoff", "acct", "quotactl", "syslog", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
     "iopl", "ioperm",
     # what this grader refuses on top
-    "socket", "execve", "execveat", "memfd_create", "shmget",
+    "socket", "execve", "execveat", "fork", "vfork", "memfd_create", "shmget", "pidfd_getfd",
+    "pidfd_send_signal",
 )
 _TIOCSTI, _TIOCLINUX = 0x5412, 0x541C
+_CLONE_THREAD = 0x10000
 # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET
 _CLONE_NAMESPACES = (0x20000, 0x2000000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000)
 
@@ -51,6 +54,7 @@ def install() -> str:
         rules.add_rule(denied, "ioctl", seccomp.Arg(1, seccomp.EQ, request))
     for flag in _CLONE_NAMESPACES:  # rules on one call are alternatives: any namespace flag is refused
         rules.add_rule(denied, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
+    rules.add_rule(denied, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, _CLONE_THREAD, 0))  # a new process
     # clone3 passes its flags in memory a filter cannot read: ENOSYS sends the C library back to clone.
     rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
     rules.load()

@@ -13,6 +13,7 @@ import contextlib
 import ctypes
 import gc
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -67,12 +68,16 @@ def spawn(control: socket.socket, limits: dict) -> int:
 
 
 def kill(pid: int, active: set[int]) -> None:
-    """End a child, its process group, and any re-parented leftovers that belong to no active child."""
+    """End a child, its process group, and any re-parented leftovers that belong to no active child; remove
+    its working folder where it was in the host's /tmp (a child without namespaces)."""
     import psutil
+
+    from autograder.runner.confinement import workdir_name
 
     for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             target()
+    shutil.rmtree(workdir_name(os.getpid(), pid), ignore_errors=True)
     for proc in psutil.Process().children():
         if proc.pid not in active:
             with contextlib.suppress(psutil.Error):
