@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import traceback
 from dataclasses import dataclass
 
@@ -140,13 +141,22 @@ class Child:
         for spy, original in originals.items():
             if callable(original):
                 self.namespace[spy] = _counting(original, spied, spy)
+        used: list[str] = []
+        lock = threading.Lock()
+
+        def report(label: str) -> None:  # the parent hears of the first violation at once (any thread)
+            with lock:
+                if not used:
+                    protocol.send(self.sock, {"event": "violation", "label": label})
+                used.append(label)
+
         try:
-            with alarm(self.limits.call_timeout), guards.forbidding(request.get("forbid", [])):
+            with alarm(self.limits.call_timeout), guards.forbidding(request.get("forbid", []), report):
                 value = function(*args)
-            if guards.violations:
-                raise guards.ForbiddenCall(guards.violations[0])
-        except guards.ForbiddenCall:
-            return {"ok": False, "kind": "forbidden", "error": f"used {guards.violations[0]}"}
+            if used:
+                raise guards.ForbiddenCall(used[0])
+        except guards.ForbiddenCall:  # raised only after `report`
+            return {"ok": False, "kind": "forbidden", "error": f"used {(used or ['a guarded call'])[0]}"}
         except Timeout:
             return {"ok": False, "kind": "timeout",
                     "error": f"did not return within {self.limits.call_timeout:g} s"}

@@ -280,10 +280,14 @@ class StudentProcess:
         request = {"function": function, "args": protocol.encode(list(args)), "forbid": list(forbid),
                    "spy": list(spy)}
         deadline = self._within(self.zygote.limits.call_timeout)
+        violation = None
         try:
             self._sock.settimeout(max(deadline - time.monotonic(), 0.001))
             protocol.send(self._sock, request)
-            reply = protocol.receive(self._sock, REPLY_LIMIT, deadline)
+            while (reply := protocol.receive(self._sock, REPLY_LIMIT, deadline)).get("event") == "violation":
+                if violation is not None:  # the child sends one; more is not the grader's child talking
+                    raise protocol.ProtocolError("more than one violation report")
+                violation = str(reply.get("label"))[:200]
         except TimeoutError:
             self._restart()
             if self._out_of_time():
@@ -299,6 +303,8 @@ class StudentProcess:
             self._restart()
             raise StudentFailure("type", f"{function}()'s process sent the grader {exc}, which it "
                                          "refuses") from None
+        if violation is not None:  # told as it happened: whatever the student's code did after, it stands
+            reply = {"ok": False, "kind": "forbidden", "error": f"used {violation}"}
         if not reply.get("ok"):
             if reply.get("kind") == "timeout":
                 self.timed_out.add(function)
