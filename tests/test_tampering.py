@@ -5,6 +5,7 @@ import pytest
 from autograder.runner.tampering import scan
 
 HONEST = {
+    "a name and attribute called library": "class Shelf:\n    library = ['books']\nx = Shelf.library[0]",
     "a comment": "def softmax(x, dim=-1):\n    # subtracting the max guards against overflow\n    return x",
     "a docstring": 'def f():\n    """Not model.generate.__wrapped__ nor f.__code__: plain."""\n    return 1',
     "a string": 'NOTE = "graded by autograder.runner; no __closure__ or _DisableTorchDispatch here"',
@@ -50,6 +51,11 @@ TAMPERING = {
     "import torch.utils._python_dispatch": (1, "import `torch.utils._python_dispatch`"),
     "with _disable_current_modes():\n    pass": (1, "name `_disable_current_modes`"),
     "%time x = 1\nimport torch\nf = torch.softmax.__wrapped__": (3, "attribute `__wrapped__`"),
+    "lib = torch.library.Library('aten', 'IMPL')": (1, "attribute `torch.library`"),
+    "from torch.library import Library": (1, "import from `torch.library`"),
+    "from torch import library": (1, "import `torch.library`"),
+    "import torch.library": (1, "import `torch.library`"),
+    "torch._C._dispatch_has_kernel('aten::_softmax')": (1, "attribute `_dispatch_has_kernel`"),
 }
 
 

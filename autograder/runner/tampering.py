@@ -10,7 +10,9 @@ magics.py) and looks for real constructs only:
 - an attribute that opens up a function: `__wrapped__`, `__closure__`, `__code__`, `__globals__`
   (`inspect.getclosurevars` too), also as `getattr(f, "__wrapped__")`;
 - torch's dispatch-mode internals (`_DisableTorchDispatch`, `torch.utils._python_dispatch`, ...) used as
-  a name, an attribute or an import.
+  a name, an attribute or an import;
+- torch's kernel registry, where the guards replace the softmax kernels during a checked call:
+  `torch.library` (attribute or import) and the dispatcher's own functions (`torch._C._dispatch_...`).
 
 Comments, strings, docstrings and the student's own names (a variable called `guards`) are none of
 these. A cell that does not parse cannot run, so it cannot tamper either.
@@ -56,6 +58,9 @@ def scan(cells: list[str]) -> Finding | None:
     return None
 
 
+KERNEL_REGISTRY = "torch.library"
+
+
 def _construct(node: ast.AST) -> str | None:
     """What `node` does that reaches into the checks, described for the student; None for honest code."""
     if isinstance(node, ast.Import):
@@ -66,8 +71,10 @@ def _construct(node: ast.AST) -> str | None:
         return next((f"import `{node.module}.{a.name}`" for a in node.names
                      if _forbidden_module(f"{node.module}.{a.name}") or a.name in FUNCTION_INSIDES), None)
     if isinstance(node, ast.Attribute):
-        if _dotted(node) == GRADER:  # `autograder.runner`, whatever follows it
-            return f"attribute `{GRADER}`"
+        if _dotted(node) in (GRADER, KERNEL_REGISTRY):  # whatever follows it
+            return f"attribute `{_dotted(node)}`"
+        if node.attr.startswith("_dispatch_"):
+            return f"attribute `{node.attr}`"
         if node.attr in FUNCTION_INSIDES | DISPATCH:
             return f"attribute `{node.attr}`"
     if isinstance(node, ast.Name) and node.id in DISPATCH:
@@ -96,7 +103,8 @@ def _call(node: ast.Call) -> str | None:
 
 
 def _forbidden_module(name: str) -> bool:
-    return _is_grader(name) or any(part in DISPATCH for part in name.split("."))
+    return (_is_grader(name) or any(part in DISPATCH for part in name.split("."))
+            or name == KERNEL_REGISTRY or name.startswith(KERNEL_REGISTRY + "."))
 
 
 def _is_grader(name: str) -> bool:
