@@ -13,7 +13,7 @@ import pytest
 
 from autograder.errors import GraderFault
 from autograder.grading.reports import summary_md
-from autograder.runner import landlock, syscall_filter
+from autograder.runner import audit, landlock, syscall_filter
 from autograder.runner.confinement import _beneath_except, missing
 from autograder.runner.pool import Zygote
 
@@ -136,3 +136,22 @@ def test_seccomp_refuses_sockets_programs_and_uncounted_memory():
 
     assert in_child(probe) == "socket,exec,fork,memfd"  # signals to itself and threads still work
     assert os.fork  # this process loaded no filter
+
+
+def test_audit_hook_refuses_object_graph_foreign_calls_and_programs():
+    def probe():
+        import ctypes
+        import gc
+
+        audit.install()
+        refused = []
+        for name, attempt in (("gc", gc.get_objects), ("ctypes", lambda: ctypes.CDLL(None)),
+                              ("subprocess", lambda: subprocess.run(["true"])),
+                              ("frames", lambda: __import__("sys")._current_frames())):
+            try:
+                attempt()
+            except audit.Refused:
+                refused.append(name)
+        return ",".join(refused)
+
+    assert in_child(probe) == "gc,ctypes,subprocess,frames"

@@ -18,6 +18,8 @@ import threading
 import traceback
 from dataclasses import dataclass
 
+import torch
+
 from autograder.runner import confinement, guards, magics, protocol
 
 MODEL_SPEC = "offline"  # the model set the zygote loaded; set there before forking, never from the notebook
@@ -137,10 +139,12 @@ class Child:
         except Exception as exc:  # a bad message, or models the notebook broke: not the function's fault
             return {"ok": False, "kind": "internal", "error": f"could not prepare the arguments ({exc})"}
         spied = {spy: 0 for spy in request.get("spy", [])}
-        originals = {spy: self.namespace.get(spy) for spy in spied}
-        for spy, original in originals.items():
+        flipped = set(request.get("flip", []))
+        originals = {name: self.namespace.get(name) for name in {*spied, *flipped}}
+        for name, original in originals.items():
             if callable(original):
-                self.namespace[spy] = _counting(original, spied, spy)
+                self.namespace[name] = _counting(_flipping(original) if name in flipped else original,
+                                                 spied, name)
         used: list[str] = []
         lock = threading.Lock()
 
@@ -193,10 +197,22 @@ class Child:
 
 def _counting(function, counts: dict, name: str):
     def counted(*args, **kwargs):
-        counts[name] += 1
+        if name in counts:
+            counts[name] += 1
         return function(*args, **kwargs)
 
     return counted
+
+
+def _flipping(softmax):
+    """The student's `softmax(logits, dim=-1)`, its result reversed along `dim`: a graded function whose
+    answer really comes from it answers differently, in a way the grader can predict."""
+    def flipped(*args, **kwargs):
+        out = softmax(*args, **kwargs)
+        dim = kwargs.get("dim", args[1] if len(args) > 1 else -1)
+        return out.flip(dim) if isinstance(out, torch.Tensor) and isinstance(dim, int) else out
+
+    return flipped
 
 
 def main(sock: socket.socket, limits: Limits) -> None:

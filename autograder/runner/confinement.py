@@ -6,7 +6,8 @@
 In order: its own session; private namespaces (see namespaces.py) where the kernel allows them, with the
 child as process 1 of its own PID namespace; an empty private working folder; resource limits; every
 capability dropped and no way to gain one; a Landlock allow-list (see landlock.py); a seccomp filter (see
-syscall_filter.py); a clean environment and no inherited file descriptor but the grader's socket. Each
+syscall_filter.py); a clean environment and no inherited file descriptor but the grader's socket; a Python
+audit hook (see audit.py). Each
 step's result is checked and recorded in the returned report (layer -> what was had, or "missing: why"):
 the parent decides from it whether this machine's confinement is strong enough to grade with.
 """
@@ -19,7 +20,7 @@ import resource
 import sys
 import tempfile
 
-from autograder.runner import landlock, namespaces, syscall_filter
+from autograder.runner import audit, landlock, namespaces, syscall_filter
 
 CHILD_UID_BASE = 2_000_000_000  # + the child's pid: a user id no account and no other child has
 MISSING = "missing"
@@ -84,6 +85,7 @@ def confine(limits, keep_fd: int) -> dict[str, str]:
         layers["landlock"] = _step(lambda: f"ABI {landlock.enforce(rules)}")
     layers["seccomp"] = _step(syscall_filter.install)
     _clean_process(workdir, keep_fd)
+    layers["audit"] = audit.install()  # last: the steps above use ctypes
     return layers
 
 

@@ -260,11 +260,14 @@ class StudentProcess:
             event.update(error=error if error is None else error[:500], output=output[:limits.max_output])
         return event
 
-    def call(self, function: str, *args, forbid: tuple[str, ...] = (), spy: tuple[str, ...] = ()):
+    def call(self, function: str, *args, forbid: tuple[str, ...] = (), spy: tuple[str, ...] = (),
+             flip: tuple[str, ...] = ()):
         """The plain-data value of `function(*args)` in the child; StudentFailure if there is none.
 
         `forbid` names guard families ("softmax", "generate") that must not be used during the call; `spy`
-        names functions of the notebook whose calls are counted (see `last_spied`).
+        names functions of the notebook whose calls are counted (see `last_spied`); `flip` names softmax-like
+        functions of the notebook whose result is reversed along its `dim` during the call (a result that
+        really comes from them changes predictably).
         """
         if self._out_of_time():
             raise StudentFailure("timeout", f"{function}() was not called: {self._budget_note()}")
@@ -278,7 +281,7 @@ class StudentProcess:
         if self._sock is None:
             self.start()
         request = {"function": function, "args": protocol.encode(list(args)), "forbid": list(forbid),
-                   "spy": list(spy)}
+                   "spy": list(spy), "flip": list(flip)}
         deadline = self._within(self.zygote.limits.call_timeout)
         violation = None
         try:

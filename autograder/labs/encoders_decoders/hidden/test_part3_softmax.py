@@ -81,21 +81,25 @@ def test_softmax_avoids_builtin_softmax(student):
 # ---------------------------------------------------------------------------------------- classify: 6
 
 
-def _expected_classes(reference, role: str, text: str) -> dict[str, tuple[float, ...]]:
+def _expected_classes(reference, role: str, text: str, flip: bool = False) -> dict[str, tuple[float, ...]]:
     """Label -> the acceptable rounded percentages: one, or two when the exact value is so close to a
-    rounding boundary (x.x5) that a correct hand-written softmax may round either way."""
+    rounding boundary (x.x5) that a correct hand-written softmax may round either way. With `flip`, as
+    computed from a softmax whose result is reversed (see StudentProcess.call)."""
     tok, mdl = reference(role)
     with torch.no_grad():
         logits = mdl(**tok(text, return_tensors="pt")).logits[0]
+    if flip:
+        logits = logits.flip(-1)
     percents = (100 * torch.softmax(logits.double(), dim=-1)).tolist()
     return {mdl.config.id2label[i]: tuple(sorted({round(p - 1e-4, 1), round(p + 1e-4, 1)}))
             for i, p in enumerate(percents)}
 
 
-def _check_classify(student, reference, role: str, text: str, spy: tuple[str, ...] = ()) -> None:
-    expected = _expected_classes(reference, role, text)
+def _check_classify(student, reference, role: str, text: str, spy: tuple[str, ...] = (),
+                    flip: tuple[str, ...] = ()) -> None:
+    expected = _expected_classes(reference, role, text, flip=bool(flip))
     what = f"classify(<{NAMES[role]}>, tokenizer, {text!r})"
-    got = student.call("classify", model(role), tokenizer(role), text, spy=spy)
+    got = student.call("classify", model(role), tokenizer(role), text, spy=spy, flip=flip)
     expect_type(got, dict, what)
     for label, value in got.items():
         expect_type(value, float, f"{what}[{label!r}]", "round(100 * probability, 1) is a float")
@@ -131,9 +135,15 @@ def test_classify_uses_own_softmax(student, reference):
     """classify uses your softmax function"""
     text = "  Not bad at all, though a little long."
     _check_classify(student, reference, "encoder", text, spy=("softmax",))
+    what = f"classify(<{NAMES['encoder']}>, tokenizer, {text!r})"
     if student.last_spied.get("softmax", 0) == 0:
-        raise CheckFailed(f"classify(<{NAMES['encoder']}>, tokenizer, {text!r}) did not call your softmax "
-                          f"function: {OWN_SOFTMAX}")
+        raise CheckFailed(f"{what} did not call your softmax function: {OWN_SOFTMAX}")
+    # Called is not used: with your softmax's result reversed, the percentages must follow it.
+    try:
+        _check_classify(student, reference, "encoder", text, flip=("softmax",))
+    except CheckFailed:
+        raise CheckFailed(f"{what}: its percentages do not come from your softmax function: "
+                          f"{OWN_SOFTMAX}") from None
 
 
 # ------------------------------------------------------------------------------- top_k_next_tokens: 6
