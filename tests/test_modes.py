@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import psutil
@@ -23,6 +24,7 @@ from autograder.runner import landlock
 from autograder.runner.confinement import CHILD_UID_BASE, missing
 
 MODES_PY = REPO / "tests" / "modes.py"
+NOBODY = 65534  # the unprivileged mode's user (tests/modes.py)
 SAMPLES = [name for name, sample in MANIFEST.items()
            if sample["kind"] in ("reference", "alternative", "attack")]
 # What each mode's children must get, beyond lacking no guarantee.
@@ -43,8 +45,22 @@ def _sysv_segments() -> set[str]:
 
 
 def _children_left() -> list[psutil.Process]:
-    return [p for p in psutil.process_iter(["uids"])
-            if p.info["uids"] and p.info["uids"].real >= CHILD_UID_BASE]
+    """Orphans (re-parented to init) of a child's user (its own id as root, or 65534), still alive a few
+    seconds after the batch: anything a child left behind. Other graders on the machine keep parents."""
+    def left():
+        found = []
+        for proc in psutil.process_iter(["uids", "ppid", "status"]):
+            uid = proc.info["uids"].real if proc.info["uids"] else -1
+            if proc.info["ppid"] == 1 and (uid >= CHILD_UID_BASE or uid == NOBODY) and \
+                    proc.info["status"] != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+        return found
+
+    for _ in range(50):
+        if not (found := left()):
+            return []
+        time.sleep(0.1)
+    return found
 
 
 @pytest.fixture(scope="module", params=list(EXPECTED))
