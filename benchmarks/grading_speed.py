@@ -1,6 +1,7 @@
 """How fast the grader is, side by side with what it replaces, on this machine. Prints ratios, writes JSON.
 
     python benchmarks/grading_speed.py [--n 30] [--nbgrader-n 30] [--out benchmarks/results.json]
+    python benchmarks/grading_speed.py --baseline DIR [--n 20] [--rounds 3]
 
 Four measurements on the offline kit, one after another in this one run:
 
@@ -14,6 +15,10 @@ Four measurements on the offline kit, one after another in this one run:
    --nbgrader-n may grade fewer of the same submissions; its per-submission time is then what is compared.
 4. `autograder grade` of one solution against the bare cost of executing the same four solution notebooks
    once, in one plain Python process.
+
+With `--baseline DIR` (a checkout of an earlier version, e.g. `git worktree add DIR <ref>`), only this:
+`grade-all --jobs 2` of the same N submissions by this checkout and by DIR's grader (on PYTHONPATH),
+alternately, `--rounds` times each; the ratio of the medians says what a change cost.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -49,10 +55,11 @@ ENV = {**os.environ, "AUTOGRADER_MODELS": "offline", "HF_HUB_OFFLINE": "1",
        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
 
 
-def measure(command: list[str], cwd: Path | None = None) -> dict:
+def measure(command: list[str], cwd: Path | None = None, env: dict | None = None) -> dict:
     """Wall seconds and peak PSS (MiB) of the whole process tree of `command`, sampled every 0.2 s."""
     start = time.monotonic()
-    process = psutil.Popen(command, cwd=cwd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = psutil.Popen(command, cwd=cwd, env=env or ENV, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE)
     peak, done = 0, threading.Event()
 
     def sample():
@@ -89,13 +96,16 @@ def submissions(root: Path, n: int) -> list[str]:
     return names
 
 
-def grade_all(root: Path, names: list[str], jobs: int, work: Path) -> dict:
-    batch = work / f"batch-{len(names)}-{jobs}"
+def grade_all(root: Path, names: list[str], jobs: int, work: Path, grader: Path | None = None,
+              tag: str = "") -> dict:
+    """grade-all of `names`; by the grader in checkout `grader` (on PYTHONPATH) if given."""
+    batch = work / f"batch-{len(names)}-{jobs}{tag}"
     batch.mkdir()
     for name in names:
         shutil.copytree(root / "plain" / name, batch / name)
+    env = {**ENV, "PYTHONPATH": str(grader)} if grader else ENV
     result = measure([sys.executable, "-m", "autograder", "grade-all", str(batch), "--out",
-                      str(work / f"out-{len(names)}-{jobs}"), "--jobs", str(jobs)])
+                      str(work / f"out-{len(names)}-{jobs}{tag}"), "--jobs", str(jobs)], env=env)
     result["per_submission"] = round(result["seconds"] / len(names), 2)
     return result
 
@@ -130,7 +140,11 @@ def main() -> None:
     parser.add_argument("--nbgrader-n", type=int, default=None,
                         help="of those, how many nbgrader grades too (default: all)")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results.json")
+    parser.add_argument("--baseline", type=Path, help="compare grade-all with this earlier checkout only")
+    parser.add_argument("--rounds", type=int, default=3, help="with --baseline: runs of each (default 3)")
     args = parser.parse_args()
+    if args.baseline:
+        return against_baseline(args)
     with tempfile.TemporaryDirectory(prefix="grading-speed-") as tmp:
         work = Path(tmp)
         names = submissions(work, args.n)
@@ -169,6 +183,24 @@ def main() -> None:
         "peak_memory_jobs2 / jobs1": round(ga2["peak_mib"] / ga1["peak_mib"], 2),
     }
     args.out.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+
+
+def against_baseline(args) -> None:
+    """grade-all --jobs 2 by this checkout and by args.baseline, alternately; the ratio of the medians."""
+    with tempfile.TemporaryDirectory(prefix="grading-speed-") as tmp:
+        work = Path(tmp)
+        names = submissions(work, args.n)
+        subprocess.run([sys.executable, "-m", "autograder", "models", "build"], env=ENV, check=True,
+                       capture_output=True)
+        runs: dict[str, list[dict]] = {"this": [], "baseline": []}
+        for round_ in range(args.rounds):
+            for which, grader in (("baseline", args.baseline.resolve()), ("this", None)):
+                print(f"round {round_ + 1}: grade-all --jobs 2 of {args.n} by {which} ...", flush=True)
+                runs[which].append(grade_all(work, names, 2, work, grader, f"-{which}-{round_}"))
+    medians = {which: statistics.median(r["seconds"] for r in found) for which, found in runs.items()}
+    results = {"n": args.n, "baseline": str(args.baseline), "runs": runs, "median_seconds": medians,
+               "this / baseline": round(medians["this"] / medians["baseline"], 2)}
     print(json.dumps(results, indent=2))
 
 
