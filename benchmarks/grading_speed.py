@@ -105,7 +105,7 @@ def grade_all(root: Path, names: list[str], jobs: int, work: Path, grader: Path 
         shutil.copytree(root / "plain" / name, batch / name)
     env = {**ENV, "PYTHONPATH": str(grader)} if grader else ENV
     result = measure([sys.executable, "-m", "autograder", "grade-all", str(batch), "--out",
-                      str(work / f"out-{len(names)}-{jobs}{tag}"), "--jobs", str(jobs)], env=env)
+                      str(work / f"out-{len(names)}-{jobs}{tag}"), "--jobs", str(jobs)], cwd=work, env=env)
     result["per_submission"] = round(result["seconds"] / len(names), 2)
     return result
 
