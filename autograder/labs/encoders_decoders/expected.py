@@ -10,9 +10,10 @@ from autograder.labs.encoders_decoders.compare import CheckFailed
 
 
 def input_table(tokenizer, text: str) -> list[tuple[int, str]]:
-    """(id, token) of the full model input, special tokens included."""
-    ids = tokenizer(text)["input_ids"]
-    return list(zip(ids, tokenizer.convert_ids_to_tokens(ids), strict=True))
+    """(id, token) of the full model input, special tokens included: the encoding's own token strings,
+    which are the vocabulary entries of its ids."""
+    encoding = tokenizer(text)
+    return list(zip(encoding["input_ids"], encoding.tokens(), strict=True))
 
 
 def subword_splits(tokenizer, words: list[str]) -> dict[str, list[str]]:
@@ -23,12 +24,9 @@ def subword_splits(tokenizer, words: list[str]) -> dict[str, list[str]]:
 
 def special_token_positions(tokenizer, input_ids: list[int]) -> dict[str, list[int]]:
     """Each special token occurring in `input_ids` -> its positions, in order."""
-    special = set(tokenizer.all_special_ids)
-    positions: dict[str, list[int]] = {}
-    for position, i in enumerate(input_ids):
-        if i in special:
-            positions.setdefault(tokenizer.convert_ids_to_tokens(i), []).append(position)
-    return positions
+    mask = tokenizer.get_special_tokens_mask(input_ids, already_has_special_tokens=True)
+    marked = [(tokenizer.convert_ids_to_tokens(input_ids[p]), p) for p, flag in enumerate(mask) if flag]
+    return {token: [p for name, p in marked if name == token] for token, _ in marked}
 
 
 def unknown_token_count(tokenizer, text: str) -> int:
