@@ -38,6 +38,7 @@ PROMPT = "Today I believe we can finally"
 WORDS = ["good", "darwinism", "trustworthy", "tokenization"]
 UNKNOWN_TEXT = "I love 🤗 Transformers 🚀"
 RIVER, MONEY = "We sat on the bank of the river.", "I deposited my money at the bank."
+GOOD_FILM, BAD_FILM = "The film was wonderful.", "The film was dreadful."
 
 NOT_COMPREHENSIVE = "(Public checks are not comprehensive: the hidden tests try other inputs and models.)"
 
@@ -314,6 +315,22 @@ def _similarity_matches(fn: Callable, role: str, text_a: str, text_b: str, word:
     expect_no_grad(got, what)
 
 
+def _prefix_shift_matches(fn: Callable, role: str, text_a: str, text_b: str) -> None:
+    tokenizer, model = _pair(role)
+    ids_a, ids_b = tokenizer(text_a).input_ids, tokenizer(text_b).input_ids
+    shared = expected_values.shared_prefix_length(ids_a, ids_b)
+    moved = (_hidden_states(model, tokenizer, text_a)[-1, :shared]
+             - _hidden_states(model, tokenizer, text_b)[-1, :shared])
+    expected = torch.linalg.vector_norm(moved, dim=-1)
+    leading = next((p for p, i in enumerate(ids_a) if i not in tokenizer.all_special_ids), len(ids_a))
+    what = f"prefix_shift(<{role}>, tokenizer, {text_a!r}, {text_b!r})"
+    got = _call(fn, model, tokenizer, text_a, text_b)
+    expect_type(got, torch.Tensor, what)
+    expected_values.expect_prefix_shift_shape(got, expected, leading, what)
+    expect_shape(got, expected.shape, what, "(P,)")
+    expect_close(got, expected, what, atol=1e-4, rtol=1e-3)
+
+
 # ------------------------------------------------------------------------------------ Part 3: softmax
 
 
@@ -503,6 +520,10 @@ CHECKS: dict[str, list[Callable[[Callable], None]]] = {
     "layerwise_similarity": [
         lambda f: _similarity_matches(f, "encoder", RIVER, MONEY, "bank"),
         lambda f: _similarity_matches(f, "decoder", RIVER, MONEY, "bank"),
+    ],
+    "prefix_shift": [
+        lambda f: _prefix_shift_matches(f, "encoder", GOOD_FILM, BAD_FILM),
+        lambda f: _prefix_shift_matches(f, "decoder", GOOD_FILM, BAD_FILM),
     ],
     # Part 3
     "softmax": [_softmax_matches_torch, _softmax_is_stable, _softmax_avoids_builtins],
