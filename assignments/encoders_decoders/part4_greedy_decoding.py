@@ -138,15 +138,16 @@ def greedy_generate(model, tokenizer, prompt: str, max_new_tokens: int) -> tuple
 
 
 # %%
-# 24 new tokens: 30 in total, as `generate(max_length=30)` would give.
-ids, step_logits = greedy_generate(gpt2, gpt2_tokenizer, PROMPT, 24)
+NEW_TOKENS = 7
+ids, step_logits = greedy_generate(gpt2, gpt2_tokenizer, PROMPT, NEW_TOKENS)
 print(repr(gpt2_tokenizer.decode(ids)))
 print("step logits:", tuple(step_logits.shape))
 
 # %% [markdown]
-# With the real GPT-2 this prints "Today I believe we can finally get to the point where we can make a
-# difference in the lives of the people of the United States of America.\n": fluent, and a little generic,
-# which is typical of greedy decoding. (The offline stand-in prints a random string of tokens.)
+# With the real GPT-2 this prints "Today I believe we can finally get to the point where we can", and with
+# 24 new tokens it goes on: "... make a difference in the lives of the people of the United States of
+# America.\n". Fluent, and a little generic, which is typical of greedy decoding. (The offline stand-in
+# prints a random string of tokens.)
 #
 # Now compare with the library. `do_sample=False` asks for greedy decoding, `output_scores=True` with
 # `return_dict_in_generate=True` returns the logits of each step. GPT-2 has no padding token; for a single
@@ -159,7 +160,7 @@ inputs = gpt2_tokenizer(PROMPT, return_tensors="pt")
 with torch.no_grad():
     reference = gpt2.generate(
         **inputs,
-        max_new_tokens=24,
+        max_new_tokens=NEW_TOKENS,
         do_sample=False,
         output_scores=True,
         return_dict_in_generate=True,

@@ -163,12 +163,15 @@ with torch.no_grad():
 print(len(outputs.hidden_states), "hidden states of shape", tuple(outputs.hidden_states[0].shape))
 raw_row = input_embedding(classifier, inputs["input_ids"], 2)
 print("hidden_states[0] == raw embedding row?", torch.allclose(outputs.hidden_states[0][0, 2], raw_row))
+body = gpt2.get_decoder()  # the transformer without its language-model head
+final_norm = body.ln_f if hasattr(body, "ln_f") else body.norm  # GPT-2 calls it ln_f, Llama-style models norm
+seen = {}
+hook = final_norm.register_forward_hook(lambda module, args, output: seen.update(before=args[0], after=output))
 with torch.no_grad():
     gpt2_states = gpt2(**gpt2_tokenizer(PROMPT, return_tensors="pt"), output_hidden_states=True).hidden_states
-    last_layer = gpt2.transformer.h[-1](gpt2_states[-2])  # GPT-2's last layer, run by hand: [1, T, H]
-    after_ln_f = gpt2.transformer.ln_f(last_layer)
-print("GPT-2: hidden_states[L] == last layer's output?", torch.allclose(gpt2_states[-1], last_layer, atol=1e-4))
-print("GPT-2: hidden_states[L] == ln_f(last layer's output)?", torch.allclose(gpt2_states[-1], after_ln_f, atol=1e-4))
+hook.remove()
+print("GPT-2: hidden_states[L] == the last layer's output?", torch.allclose(gpt2_states[-1], seen["before"]))
+print("GPT-2: hidden_states[L] == ln_f(the last layer's output)?", torch.allclose(gpt2_states[-1], seen["after"]))
 
 # %% [markdown]
 # ### Exercise 2.2: the stack of hidden states (4 points)
