@@ -142,7 +142,7 @@ def model_input_table(tokenizer, text: str) -> list[tuple[int, str]]:
         (e.g. `(101, "[CLS]")` first for BERT). Tokens are vocabulary entries, as `convert_ids_to_tokens`
         returns them.
     """
-    # Hint (~2 lines): tokenizer(text)["input_ids"], then tokenizer.convert_ids_to_tokens.
+    # Hint: first the ids of the full model input, as above; then each id's vocabulary entry.
     # YOUR CODE HERE (~2 lines)
     raise NotImplementedError("model_input_table: replace this line with your code (see the docstring above)")
 
@@ -175,7 +175,8 @@ def subword_splits(tokenizer, words: list[str]) -> dict[str, list[str]]:
     Returns:
         dict[str, list[str]]: word -> its pieces (vocabulary entries), in order, without special tokens.
     """
-    # Hint: tokenizer(word, add_special_tokens=False) leaves out [CLS] and [SEP].
+    # Hint: calling the tokenizer adds [CLS] and [SEP]; one of its keyword arguments turns that off
+    # (help(tokenizer.__call__) lists them).
     # YOUR CODE HERE (~5 lines)
     raise NotImplementedError("subword_splits: replace this line with your code (see the docstring above)")
 

@@ -188,7 +188,7 @@ for text in (SENTENCE, NEGATIVE_SENTENCE):
 # Write `top_k_next_tokens(model, tokenizer, prompt, k)`: the `k` most probable next tokens after `prompt`,
 # as `(token text, probability)` pairs, most probable first. The token text is `tokenizer.decode([id])`
 # (so `" get"` with its space, not `"Ġget"`); the probability is a float between 0 and 1 from your `softmax`.
-# `torch.topk` finds the largest values and their indices.
+# PyTorch has a function that returns the `k` largest entries of a tensor together with their positions.
 
 
 # %% nbgrader={"grade": false, "grade_id": "q3_top_k_next_tokens", "locked": false, "schema_version": 3, "solution": true, "task": false}

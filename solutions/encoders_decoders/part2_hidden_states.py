@@ -178,7 +178,8 @@ print("GPT-2: hidden_states[L] == ln_f(the last layer's output)?", torch.allclos
 #
 # Write `hidden_state_stack(model, tokenizer, text)`: every hidden state of the model for `text`, the
 # embedding output first, then one per layer, as **one** tensor of shape `[L+1, T, H]` (no batch dimension).
-# `torch.stack` turns a tuple of equal-shaped tensors into one tensor with a new first dimension.
+# PyTorch can join a sequence of equal-shaped tensors into one tensor with a new first dimension (see
+# "Joining" in the `torch` documentation); then remember the batch dimension.
 
 
 # %% nbgrader={"grade": false, "grade_id": "q2_hidden_state_stack", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -289,7 +290,8 @@ check(sentence_vector)
 #
 # The word "bank" has a single id, so its input embedding is the same in every sentence. Its hidden states
 # are not. **Cosine similarity** measures how much two vectors point the same way (1: same direction, 0:
-# unrelated); `torch.nn.functional.cosine_similarity(a, b, dim=-1)` computes it row by row.
+# unrelated): the dot product of the two vectors divided by the product of their lengths. The demo of
+# Exercise 2.3 computed it for many pairs of rows at once; here the rows are depths.
 #
 # Write `layerwise_similarity(model, tokenizer, text_a, position_a, text_b, position_b)`: the cosine
 # similarity, at each depth (embedding output, then each layer), between the token at `position_a` of

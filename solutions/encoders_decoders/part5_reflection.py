@@ -182,3 +182,13 @@ for position, (token, guess) in enumerate(zip(tokens, guesses, strict=True)):
 # | head in this lab | classifier on `[CLS]`: logits `[1, num_labels]` | next-token head: logits `[1, T, V]` |
 # | softmax gives | probabilities of classes | probabilities of next tokens |
 # | to get an answer | one forward pass | one forward pass per generated token |
+#
+# ## Beyond this lab: larger models
+#
+# DistilBERT (66M parameters) and GPT-2 (124M) are small by today's standards. Everything you did works
+# unchanged on larger models of the same kinds (a larger GPT-2, a Llama-style decoder, BERT-large): the
+# same `load_pair`-style loading by name, the same tokenizers' conventions, `output_hidden_states`, logits,
+# softmax and your greedy loop, and the same attention masks. Larger models write far more fluent text and
+# classify more reliably, at the cost of memory and time: every generated token is one forward pass
+# through all of their layers, which is why the key-value cache of Exercise 4.4 matters more as models
+# grow.
