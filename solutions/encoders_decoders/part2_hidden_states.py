@@ -151,7 +151,7 @@ print(classifier)
 # - `hidden_states[i]`, for `1 <= i < L`, is the output of layer `i`. The last entry, `hidden_states[L]`,
 #   depends on the architecture: for BERT and DistilBERT it is the output of layer `L`; GPT-2 (`ln_f`) and
 #   Llama (`norm`) apply a final LayerNorm after their last layer, and `hidden_states[L]` is taken **after**
-#   it (as of transformers 5.24: check it below).
+#   it (as of transformers 5.24: you check it after Exercise 2.2).
 #
 # Run models under `torch.no_grad()` when you only need their outputs: no gradient bookkeeping, less
 # memory, and results that are plain tensors. Models from `from_pretrained` are already in **eval mode**
@@ -163,15 +163,6 @@ with torch.no_grad():
 print(len(outputs.hidden_states), "hidden states of shape", tuple(outputs.hidden_states[0].shape))
 raw_row = input_embedding(classifier, inputs["input_ids"], 2)
 print("hidden_states[0] == raw embedding row?", torch.allclose(outputs.hidden_states[0][0, 2], raw_row))
-body = gpt2.get_decoder()  # the transformer without its language-model head
-final_norm = body.ln_f if hasattr(body, "ln_f") else body.norm  # GPT-2 calls it ln_f, Llama-style models norm
-seen = {}
-hook = final_norm.register_forward_hook(lambda module, args, output: seen.update(before=args[0], after=output))
-with torch.no_grad():
-    gpt2_states = gpt2(**gpt2_tokenizer(PROMPT, return_tensors="pt"), output_hidden_states=True).hidden_states
-hook.remove()
-print("GPT-2: hidden_states[L] == the last layer's output?", torch.allclose(gpt2_states[-1], seen["before"]))
-print("GPT-2: hidden_states[L] == ln_f(the last layer's output)?", torch.allclose(gpt2_states[-1], seen["after"]))
 
 # %% [markdown]
 # ### Exercise 2.2: the stack of hidden states (4 points)
@@ -211,6 +202,20 @@ print("decoder (L+1, T, H):", tuple(hidden_state_stack(gpt2, gpt2_tokenizer, PRO
 
 # %% nbgrader={"grade": true, "grade_id": "q2_hidden_state_stack_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 check(hidden_state_stack)
+
+# %% [markdown]
+# Now check what the last entry is for GPT-2. A *forward hook* records what a module receives and returns
+# while the model runs; hook GPT-2's final LayerNorm and compare both with the last entry of your stack.
+
+# %%
+body = gpt2.get_decoder()  # the transformer without its language-model head
+final_norm = body.ln_f if hasattr(body, "ln_f") else body.norm  # GPT-2 calls it ln_f, Llama-style models norm
+seen = {}
+hook = final_norm.register_forward_hook(lambda module, args, output: seen.update(before=args[0], after=output))
+last = hidden_state_stack(gpt2, gpt2_tokenizer, PROMPT)[-1]  # [T, H]
+hook.remove()
+print("GPT-2: hidden_states[L] == the last layer's output?", torch.allclose(last, seen["before"][0]))
+print("GPT-2: hidden_states[L] == ln_f(the last layer's output)?", torch.allclose(last, seen["after"][0]))
 
 # %% [markdown]
 # ### Exercise 2.3: one token's trajectory (4 points)
