@@ -212,8 +212,10 @@ body = gpt2.get_decoder()  # the transformer without its language-model head
 final_norm = body.ln_f if hasattr(body, "ln_f") else body.norm  # GPT-2 calls it ln_f, Llama-style models norm
 seen = {}
 hook = final_norm.register_forward_hook(lambda module, args, output: seen.update(before=args[0], after=output))
-last = hidden_state_stack(gpt2, gpt2_tokenizer, PROMPT)[-1]  # [T, H]
-hook.remove()
+try:
+    last = hidden_state_stack(gpt2, gpt2_tokenizer, PROMPT)[-1]  # [T, H]
+finally:
+    hook.remove()  # the hook would otherwise record every later forward pass too
 print("GPT-2: hidden_states[L] == the last layer's output?", torch.allclose(last, seen["before"][0]))
 print("GPT-2: hidden_states[L] == ln_f(the last layer's output)?", torch.allclose(last, seen["after"][0]))
 
