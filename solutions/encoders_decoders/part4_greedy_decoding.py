@@ -95,7 +95,7 @@ def greedy_next_token(model, input_ids: torch.Tensor) -> int:
 # %%
 input_ids = gpt2_tokenizer(PROMPT, return_tensors="pt")["input_ids"]
 next_id = greedy_next_token(gpt2, input_ids)
-print(f"{PROMPT!r} -> {next_id} = {gpt2_tokenizer.decode([next_id])!r}")
+print(f"{PROMPT!r} -> {next_id} = {gpt2_tokenizer.decode([next_id])!r}")  # real GPT-2: 651 = ' get'
 
 # %% nbgrader={"grade": true, "grade_id": "q4_greedy_next_token_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 check(greedy_next_token)
@@ -228,7 +228,7 @@ def decode_steps(tokenizer, token_ids: list[int], prompt_length: int) -> list[st
 steps = decode_steps(gpt2_tokenizer, ids, len(inputs["input_ids"][0]))
 for ordinal, text in zip(["first", "second", "third"], steps, strict=False):
     print(f"most probable {ordinal} token: {text!r}")
-print(steps)
+print(steps)  # real GPT-2: [' get', ' to', ' the', ' point', ' where', ' we', ' can']
 
 # %% nbgrader={"grade": true, "grade_id": "q4_decode_steps_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 check(decode_steps)
