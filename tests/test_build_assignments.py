@@ -5,15 +5,24 @@ import __future__
 import inspect
 import json
 import re
+from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
 
-from autograder.build.assignments import build_assignments, graded_functions, render_assignment
+from autograder.build import leaks
+from autograder.build.assignments import (
+    build_assignments,
+    graded_functions,
+    notebook_units,
+    render_assignment,
+    solution_regions,
+)
 from autograder.errors import UsageError
 
 LAB = "encoders_decoders"
+REPO = Path(__file__).resolve().parent.parent
 HEADER = """\
 # ---
 # jupyter:
@@ -328,3 +337,89 @@ def test_real_notebooks_pass_nbgrader_metadata_validation(real_lab):
     solutions, out = real_lab
     for solution in solutions:
         MetadataValidator().validate_nb(nbformat.read(out / f"{solution.stem}.ipynb", as_version=4))
+
+
+# --- the logic of a solution, in any form -----------------------------------------------------------------
+
+# What Part 4 of the student notebook used to show right after the graded exercise: greedy_generate's loop
+# again, with a cache and other names. The line check let it through.
+OLD_CACHED_DEMO = '''
+# %%
+def greedy_generate_cached(model, tokenizer, prompt: str, max_new_tokens: int) -> list[int]:
+    """Greedy decoding that feeds only the newest token, reusing the attention cache."""
+    input_ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
+    ids, new_ids, cache = input_ids[0].tolist(), input_ids, None
+    with torch.no_grad():
+        for _ in range(max_new_tokens):
+            outputs = model(new_ids, cache=cache, use_cache=True)  # only the new tokens go in
+            cache = outputs.cache  # keys and values of every position so far
+            next_id = int(outputs.logits[0, -1].argmax())
+            ids.append(next_id)
+            if next_id == tokenizer.eos_token_id:
+                break
+            new_ids = torch.tensor([[next_id]])
+    return ids
+'''
+RENAMED_SPECIAL_POSITIONS = '''
+# %%
+marks = set(bert_tokenizer.all_special_ids)
+where = {}
+for k, v in enumerate(pair):
+    if v in marks:
+        where.setdefault(bert_tokenizer.convert_ids_to_tokens(v), []).append(k)
+print(where)
+'''
+
+
+def real_lab_with(tmp_path, stem, extra_cell):
+    """A copy of the real solutions in which part ``stem`` ends with ``extra_cell`` (a plain cell)."""
+    files = {path.stem: path.read_text(encoding="utf-8")
+             for path in sorted((REPO / "solutions" / LAB).glob("part*.py"))}
+    files[stem] = files[stem].rstrip("\n") + "\n\n" + extra_cell
+    write_lab(tmp_path, files)
+    return tmp_path
+
+
+def test_the_old_cached_demo_is_caught_as_greedy_generate_logic(tmp_path):
+    root = real_lab_with(tmp_path, "part4_greedy_decoding", OLD_CACHED_DEMO)
+    with pytest.raises(RuntimeError, match=r"logic of solutions/encoders_decoders/part4_greedy_decoding\.py: "
+                                           r"greedy_generate shows in part4_greedy_decoding \(student copy\) "
+                                           r"cell \d+: def greedy_generate_cached"):
+        build_assignments(root, LAB, check=True)
+
+
+def test_a_renamed_solution_in_another_notebook_is_caught(tmp_path):
+    root = real_lab_with(tmp_path, "part5_reflection", RENAMED_SPECIAL_POSITIONS)
+    with pytest.raises(RuntimeError, match=r"special_token_positions shows in part5_reflection"):
+        build_assignments(root, LAB, check=True)
+
+
+def test_logic_scores_separate_a_leak_from_ordinary_demo_code():
+    regions = [region for path in sorted((REPO / "solutions" / LAB).glob("part*.py"))
+               for region in solution_regions(path.read_text(encoding="utf-8"), path.name)]
+    weight = leaks.weights(regions)
+    greedy = next(r for r in regions if r.where.endswith(": greedy_generate"))
+    planted = leaks.units("planted", OLD_CACHED_DEMO.removeprefix("\n# %%\n"))[-1]
+    assert leaks.score(greedy, planted, weight) >= leaks.THRESHOLD
+    assert leaks.score(greedy, leaks.units("same", "".join(
+        line.removeprefix("    ") for line in greedy_source().splitlines(keepends=True)))[0], weight) == 1.0
+    notebook = jupytext.read(REPO / "assignments" / LAB / "part4_greedy_decoding.ipynb")
+    demo = notebook_units(notebook, "part4")
+    assert demo and max(leaks.score(greedy, unit, weight) for unit in demo) < leaks.THRESHOLD
+
+
+def greedy_source():
+    """The body of greedy_generate's solution region."""
+    text = (REPO / "solutions" / LAB / "part4_greedy_decoding.py").read_text(encoding="utf-8")
+    start = text.index("### BEGIN SOLUTION", text.index("def greedy_generate("))
+    return text[text.index("\n", start) + 1 : text.index("### END SOLUTION", start)]
+
+
+def test_optional_exercises_are_stubbed_but_not_graded():
+    solution = REPO / "solutions" / LAB / "part4_greedy_decoding.py"
+    assert "greedy_generate_cached" not in graded_functions(solution)
+    assert graded_functions(solution, optional=True) == {
+        "greedy_generate_cached": "optional_greedy_generate_cached"}
+    stub = (REPO / "assignments" / LAB / "part4_greedy_decoding.py").read_text(encoding="utf-8")
+    assert 'raise NotImplementedError("greedy_generate_cached: replace this line' in stub
+    assert "cache = " not in stub

@@ -56,6 +56,11 @@ WRONG = {
 
         def layerwise_similarity(model, tokenizer, text_a, position_a, text_b, position_b):
             return torch.full((_stack(model, tokenizer, text_a).shape[0],), 0.25)
+
+        def prefix_shift(model, tokenizer, text_a, text_b):
+            ids_a, ids_b = tokenizer(text_a)["input_ids"], tokenizer(text_b)["input_ids"]
+            shared = next(p for p, (a, b) in enumerate(zip(ids_a + [-1], ids_b + [-2])) if a != b)
+            return torch.full((shared,), 0.5)
     ''',
     "part3_softmax": '''
         import torch

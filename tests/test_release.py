@@ -9,6 +9,7 @@ import base64
 import itertools
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -90,6 +91,34 @@ def test_leak_guard_refuses_a_solution(repo):
     with pytest.raises(RuntimeError, match="must not be in"):
         hidden = f"autograder/labs/{LAB_ID}/hidden/test_x.py"
         release.check_release(repo, {**files, hidden: b"x = 1\n"})
+
+
+def test_leak_guard_refuses_a_solutions_logic_under_other_names(repo):
+    from test_build_assignments import OLD_CACHED_DEMO, RENAMED_SPECIAL_POSITIONS
+
+    files = release.expected_files(repo)
+    assert release.logic_leaks(repo, files) == []
+
+    def planted(name: str, code: str) -> list[str]:
+        return release.logic_leaks(repo, {**files, name: files[name] + code.encode()})
+
+    found = planted("part4_greedy_decoding.py", OLD_CACHED_DEMO)
+    assert any(re.match(r"the logic of part4_greedy_decoding\.py: greedy_generate shows in "
+                        r"part4_greedy_decoding\.py cell \d+: def greedy_generate_cached", f) for f in found)
+    assert any("greedy_generate shows in scripts/summary.py: def greedy_generate_cached" in f
+               for f in planted("scripts/summary.py", OLD_CACHED_DEMO))
+    # in the public runtime a reference may make a short answer's library calls, not a longer one's steps
+    public = "autograder/labs/encoders_decoders/public.py"
+    assert any(f"greedy_generate shows in {public}" in f for f in planted(public, OLD_CACHED_DEMO))
+    body = RENAMED_SPECIAL_POSITIONS.removeprefix("\n# %%\n").replace("print(where)", "return where")
+    short = "\n\ndef positions(bert_tokenizer, pair):\n" + "".join(
+        f"    {line}" for line in body.splitlines(keepends=True))
+    assert planted(public, short) == []
+    assert any("special_token_positions shows in scripts/summary.py" in f
+               for f in planted("scripts/summary.py", short))
+    script = files["scripts/summary.py"] + short.encode()
+    with pytest.raises(RuntimeError, match=r"special_token_positions shows in scripts/summary\.py"):
+        release.check_release(repo, {**files, "scripts/summary.py": script})
 
 
 def test_workflow_shape(built):

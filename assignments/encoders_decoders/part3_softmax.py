@@ -161,19 +161,34 @@ print(NEGATIVE_SENTENCE, "->", classify(classifier, bert_tokenizer, NEGATIVE_SEN
 check(classify)
 
 # %% [markdown]
+# Transformers wraps these steps (tokenize, forward pass, softmax, labels) in a **pipeline**. Cross-check
+# your `classify` with it: the pipeline gives fractions, sorted by score, where yours gives percentages in
+# label order, but the numbers must agree. With the real model the pipeline says POSITIVE with a score of
+# about 0.999 for `SENTENCE`, as your 99.9% does.
+
+# %%
+from transformers import pipeline
+
+sentiment = pipeline("text-classification", model=classifier, tokenizer=bert_tokenizer, top_k=None)
+for text in (SENTENCE, NEGATIVE_SENTENCE):
+    scores = sentiment([text])[0]  # one list of {label, score} per text
+    by_pipeline = {entry["label"]: round(100 * entry["score"], 1) for entry in scores}
+    print(f"{text!r}: pipeline {by_pipeline}, yours {classify(classifier, bert_tokenizer, text)}")
+
+# %% [markdown]
 # ## Probabilities of next tokens
 #
 # GPT-2's softmax is over the **vocabulary**: 50,257 numbers that answer "which token comes next?". It gives
 # such a distribution at every position (position `t` predicts token `t + 1`); to continue a prompt we need
-# only the **last** position, `logits[0, -1]`. Most of the probability mass sits on a handful of tokens;
-# the rest is spread thinly over tens of thousands.
+# only the **last** position, `logits[0, -1]`. How is the probability spread over 50,257 tokens: on a
+# handful, or thinly over all? You will measure it after the exercise.
 #
 # ### Exercise 3.3: the most likely next tokens (6 points)
 #
 # Write `top_k_next_tokens(model, tokenizer, prompt, k)`: the `k` most probable next tokens after `prompt`,
 # as `(token text, probability)` pairs, most probable first. The token text is `tokenizer.decode([id])`
 # (so `" get"` with its space, not `"Ġget"`); the probability is a float between 0 and 1 from your `softmax`.
-# `torch.topk` finds the largest values and their indices.
+# PyTorch has a function that returns the `k` largest entries of a tensor together with their positions.
 
 
 # %% nbgrader={"grade": false, "grade_id": "q3_top_k_next_tokens", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -200,6 +215,18 @@ for token, probability in top_k_next_tokens(gpt2, gpt2_tokenizer, PROMPT, 5):
 
 # %% nbgrader={"grade": true, "grade_id": "q3_top_k_next_tokens_check", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
 check(top_k_next_tokens)
+
+# %% [markdown]
+# How much of the probability do the most likely tokens hold? The share of the top 10 tokens, and of the
+# top 100, out of 50,257. A uniform distribution would give 10 / 50,257 = 0.02%. The offline stand-in,
+# with random weights, is not far from uniform; a trained model concentrates its probability on the few
+# continuations that make sense, so run this cell with the real GPT-2 to see how far (and try another
+# prompt: "The capital of France is" leaves fewer sensible continuations than this one).
+
+# %%
+top_100 = top_k_next_tokens(gpt2, gpt2_tokenizer, PROMPT, 100)
+print(f"top 10 tokens: {100 * sum(p for _, p in top_100[:10]):.1f}% of the probability")
+print(f"top 100 tokens: {100 * sum(p for _, p in top_100):.1f}%")
 
 # %% [markdown]
 # ## Summary

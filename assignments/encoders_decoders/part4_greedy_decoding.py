@@ -19,11 +19,12 @@
 # - how a decoder writes text: predict one token, append it, predict again (*autoregressive* generation);
 # - **greedy decoding**: always take the single most probable token;
 # - how generation stops: the end-of-sequence token (`<|endoftext|>` for GPT-2) or a length limit;
-# - that your loop gives exactly what `model.generate(..., do_sample=False)` gives, and (optionally) how a
-#   key-value cache makes it faster.
+# - that your loop gives exactly what `model.generate(..., do_sample=False)` gives, and (in an optional
+#   exercise) how a key-value cache makes it faster.
 #
 # This part is worth **25 points**: `greedy_next_token` (5), `greedy_generate` (15), `decode_steps` (5). The
-# graded functions must **not** call `model.generate`: the checks detect it.
+# graded functions must **not** call `model.generate`: the checks detect it. Exercise 4.4 (a key-value cache)
+# is optional and earns no points.
 
 # %% [markdown]
 # ## Setup
@@ -32,8 +33,6 @@
 # is then a random string of tokens, but the loop and the comparison with `generate` work the same).
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
-import time
-
 import torch
 
 from autograder.labs.encoders_decoders.public import check
@@ -58,8 +57,14 @@ PROMPT = "Today I believe we can finally"
 # 4. append it to the input and go back to 1.
 #
 # Greedy decoding is deterministic and simple, but it can be dull and repetitive; sampling (drawing a token
-# at random according to the probabilities) is what chatbots usually do. An encoder cannot do this at all:
-# it has no "next token" head, and every token sees the whole input, including the future.
+# at random according to the probabilities) is what chatbots usually do.
+#
+# Why a decoder and not BERT? Not for want of a vocabulary head: BERT's pre-training head (masked language
+# modelling, `BertForMaskedLM`) also outputs logits over its whole vocabulary, at every position. The
+# difference is the attention mask you measured in Part 2 (Exercise 2.6). BERT was trained to fill in a
+# masked token *seeing the words on both sides*, so it has no trained way to say what comes after the end
+# of a text. GPT-2's causal mask means the logits at position `t` depend only on tokens `0..t`: exactly the
+# question "what comes next?", and appending the answer leaves every earlier prediction unchanged.
 
 # %% [markdown]
 # ### Exercise 4.1: one greedy step (5 points)
@@ -86,7 +91,7 @@ def greedy_next_token(model, input_ids: torch.Tensor) -> int:
 # %%
 input_ids = gpt2_tokenizer(PROMPT, return_tensors="pt")["input_ids"]
 next_id = greedy_next_token(gpt2, input_ids)
-print(f"{PROMPT!r} -> {next_id} = {gpt2_tokenizer.decode([next_id])!r}")
+print(f"{PROMPT!r} -> {next_id} = {gpt2_tokenizer.decode([next_id])!r}")  # real GPT-2: 651 = ' get'
 
 # %% nbgrader={"grade": true, "grade_id": "q4_greedy_next_token_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 check(greedy_next_token)
@@ -133,36 +138,43 @@ def greedy_generate(model, tokenizer, prompt: str, max_new_tokens: int) -> tuple
 
 
 # %%
-# 24 new tokens: 30 in total, as `generate(max_length=30)` would give.
-ids, step_logits = greedy_generate(gpt2, gpt2_tokenizer, PROMPT, 24)
+NEW_TOKENS = 7
+ids, step_logits = greedy_generate(gpt2, gpt2_tokenizer, PROMPT, NEW_TOKENS)
 print(repr(gpt2_tokenizer.decode(ids)))
 print("step logits:", tuple(step_logits.shape))
 
 # %% [markdown]
-# With the real GPT-2 this prints "Today I believe we can finally get to the point where we can make a
-# difference in the lives of the people of the United States of America.\n": fluent, and a little generic,
-# which is typical of greedy decoding. Now compare with the library. `generate` needs to be told which id to
-# use for padding (GPT-2 has no pad token), and `output_scores=True` returns the logits of each step.
+# With the real GPT-2 this prints "Today I believe we can finally get to the point where we can", and with
+# 24 new tokens it goes on: "... make a difference in the lives of the people of the United States of
+# America.\n". Fluent, and a little generic, which is typical of greedy decoding. (The offline stand-in
+# prints a random string of tokens.)
+#
+# Now compare with the library. `do_sample=False` asks for greedy decoding, `output_scores=True` with
+# `return_dict_in_generate=True` returns the logits of each step. GPT-2 has no padding token; for a single
+# unpadded prompt that does not matter: in transformers 5.24 `generate` then pads with the eos id by itself,
+# silently, and warns only for a batch of several prompts (older versions printed "Setting
+# `pad_token_id` to `eos_token_id`" every time, which is why many tutorials pass `pad_token_id`).
 
 # %%
 inputs = gpt2_tokenizer(PROMPT, return_tensors="pt")
 with torch.no_grad():
     reference = gpt2.generate(
         **inputs,
-        max_new_tokens=24,
+        max_new_tokens=NEW_TOKENS,
         do_sample=False,
         output_scores=True,
         return_dict_in_generate=True,
-        pad_token_id=gpt2_tokenizer.eos_token_id,
     )
 print("same ids as generate:", reference.sequences[0].tolist() == ids)
 difference = (torch.stack(reference.scores)[:, 0] - step_logits).abs().max().item()
 print(f"largest logit difference: {difference:.1e}")
 
 # %% [markdown]
-# The ids are identical. The logits differ by a tiny amount (about 1e-6 to 1e-4): `generate` computes only
-# the last position's logits, which changes the order of floating-point operations, not the result that
-# matters.
+# The ids are identical. The logits differ by a tiny amount (on the offline stand-ins about 5e-6): from its
+# second step `generate` uses a **key-value cache** (Exercise 4.4) and feeds the model only the newest
+# token, so each attention sum is computed from other matrix shapes, in another order, and rounds
+# differently. A loop with a cache comes within about 1e-6 of `generate`; computing only the last
+# position's logits (`logits_to_keep=1`) changes nothing. Which token is largest does not change.
 
 # %% nbgrader={"grade": true, "grade_id": "q4_greedy_generate_check", "locked": true, "points": 15, "schema_version": 3, "solution": false, "task": false}
 check(greedy_generate)
@@ -195,56 +207,60 @@ def decode_steps(tokenizer, token_ids: list[int], prompt_length: int) -> list[st
 steps = decode_steps(gpt2_tokenizer, ids, len(inputs["input_ids"][0]))
 for ordinal, text in zip(["first", "second", "third"], steps, strict=False):
     print(f"most probable {ordinal} token: {text!r}")
-print(steps)
+print(steps)  # real GPT-2: [' get', ' to', ' the', ' point', ' where', ' we', ' can']
 
 # %% nbgrader={"grade": true, "grade_id": "q4_decode_steps_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 check(decode_steps)
 
 # %% [markdown]
-# ## Optional (ungraded): a key-value cache
+# ## Exercise 4.4 (optional, no points): a key-value cache
 #
 # Your loop runs the model on the *whole* sequence at every step, although only the last position is new:
 # the work grows with the square of the length. In a decoder a token never looks at later tokens, so the
-# keys and values that attention computed for earlier positions never change. A **KV cache** keeps them:
-# after the first step, the model only needs the one new token and the cache.
+# keys and values that attention computed for earlier positions never change (you measured the same fact
+# in Part 2: a decoder's prefix does not move). A **KV cache** keeps them: after the first step, the model
+# only needs the one new token and the cache.
 #
-# From transformers 5.24 (the version this lab pins) the model returns the cache as `outputs.cache` (when
-# called with `use_cache=True`) and takes it back as `model(new_ids, cache=...)`. (Versions before 5.24,
-# 4.x included, called both `past_key_values`.) Same ids, less work:
+# The interface, as of transformers 5.24 (the version this lab pins): call the model with `use_cache=True`
+# and it returns the cache as `outputs.cache`; pass it back with `model(new_ids, cache=...)`. Before 5.24
+# (4.x included) both were called `past_key_values`; 5.24 still accepts that name, with a deprecation
+# warning, until 5.40.
+#
+# Write `greedy_generate_cached(model, tokenizer, prompt, max_new_tokens)`: the same ids as your
+# `greedy_generate`, but after the first step feed the model only the token you just chose, together with
+# the cache of the previous step. The check below compares it with **your** `greedy_generate` and times
+# both. Think about what goes in at the first step, and what must be updated after each step.
+
+
+# %% nbgrader={"grade": false, "grade_id": "optional_greedy_generate_cached", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def greedy_generate_cached(model, tokenizer, prompt: str, max_new_tokens: int) -> list[int]:
+    """Greedy decoding that feeds only the newest token, reusing the attention cache.
+
+    Args:
+        model: a Hugging Face causal language model.
+        tokenizer: its tokenizer (`tokenizer.eos_token_id` ends generation).
+        prompt (str): the text to continue.
+        max_new_tokens (int): the maximum number of tokens to generate (>= 1).
+
+    Returns:
+        list[int]: all token ids, prompt first, then the generated ones (eos included if generated): the
+        same list as `greedy_generate(...)[0]`.
+    """
+    # YOUR CODE HERE (~12 lines)
+    raise NotImplementedError("greedy_generate_cached: replace this line with your code (see the docstring above)")
 
 
 # %%
-def greedy_generate_cached(model, tokenizer, prompt: str, max_new_tokens: int) -> list[int]:
-    """Greedy decoding that feeds only the newest token, reusing the attention cache."""
-    input_ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
-    ids, new_ids, cache = input_ids[0].tolist(), input_ids, None
-    with torch.no_grad():
-        for _ in range(max_new_tokens):
-            outputs = model(new_ids, cache=cache, use_cache=True)  # only the new tokens go in
-            cache = outputs.cache  # keys and values of every position so far
-            next_id = int(outputs.logits[0, -1].argmax())
-            ids.append(next_id)
-            if next_id == tokenizer.eos_token_id:
-                break
-            new_ids = torch.tensor([[next_id]])
-    return ids
-
-
-start = time.perf_counter()
-slow = greedy_generate(gpt2, gpt2_tokenizer, PROMPT, 24)[0]
-middle = time.perf_counter()
-fast = greedy_generate_cached(gpt2, gpt2_tokenizer, PROMPT, 24)
-end = time.perf_counter()
-print("same ids:", slow == fast)
-print(f"without cache {middle - start:.3f} s, with cache {end - middle:.3f} s")
+check(greedy_generate_cached, greedy_generate)
 
 # %% [markdown]
-# With the tiny offline model both are fast; with the real GPT-2 and longer outputs the cache wins clearly.
+# With the tiny offline model both loops are fast and the cache saves little; with the real GPT-2 (12 layers
+# of width 768) and longer outputs the cache wins clearly, and more the longer the text.
 #
 # ## Summary
 #
 # - A decoder generates by repeating one step: forward, last position, choose, append.
 # - Greedy decoding chooses the argmax; generation stops at `max_new_tokens` or after the eos token.
-# - `model.generate(do_sample=False)` is this loop (plus a cache and many options).
+# - `model.generate(do_sample=False)` is this loop, plus a key-value cache and many options.
 #
 # In Part 5 you put the two kinds of models side by side in your own words.

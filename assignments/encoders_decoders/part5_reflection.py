@@ -63,23 +63,17 @@ for position, (token, guess) in enumerate(zip(tokens, guesses, strict=True)):
     actual = tokens[position + 1] if position + 1 < len(tokens) else "(end of input)"
     print(f"  after {token!r:>16}: guesses {guess!r:>14}, actually {actual!r}")
 
-# %% [markdown]
-# ## Recap
-#
-# | | encoder (BERT, DistilBERT) | decoder (GPT-2) |
-# |---|---|---|
-# | attention | every token sees the whole input | every token sees only the tokens before it |
-# | output of the network | one contextual vector per token | one contextual vector per token |
-# | head in this lab | classifier on `[CLS]`: logits `[1, num_labels]` | next-token head: logits `[1, T, V]` |
-# | softmax gives | probabilities of classes | probabilities of next tokens |
-# | to get an answer | one forward pass | one forward pass per generated token |
-
 # %% [markdown] nbgrader={"grade": false, "grade_id": "r1", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": true}
-# ### R1 (5 points): what do the two kinds of models output?
+# ### R1 (5 points): your measurement, and what the two kinds of models output
 #
-# In your own words, describe the main differences between models like BERT and models like GPT **with
-# regard to their outputs**: what comes out of each, what it means, and what you have to do to turn it into
-# an answer. Refer to what you computed in Parts 2 to 4.
+# In Part 2 (Exercise 2.6) you changed the end of a text and measured how far the final vectors of its
+# shared beginning moved, for DistilBERT and for GPT-2. State what you found (the numbers your notebook
+# printed for each model) and **explain** it: what in each model makes its result what it is?
+#
+# Then describe, in your own words, how the **outputs** of models like BERT and models like GPT differ:
+# what comes out of each, what it means, and what you have to do to turn it into an answer. Refer to what
+# you computed in Parts 3 and 4, and say how your Part 2 result explains why GPT can generate text one
+# token at a time.
 #
 
 # %% [markdown]
@@ -94,3 +88,25 @@ for position, (token, guess) in enumerate(zip(tokens, guesses, strict=True)):
 
 # %% [markdown]
 # YOUR ANSWER HERE
+
+# %% [markdown]
+# ## Recap (read it after answering)
+#
+# | | encoder (BERT, DistilBERT) | decoder (GPT-2) |
+# |---|---|---|
+# | attention | every token sees the whole input | every token sees only itself and the tokens before it |
+# | your Part 2 measurement | the shared start moves when the end changes | the shared start stays exactly the same |
+# | output of the network | one contextual vector per token | one contextual vector per token |
+# | head in this lab | classifier on `[CLS]`: logits `[1, num_labels]` | next-token head: logits `[1, T, V]` |
+# | softmax gives | probabilities of classes | probabilities of next tokens |
+# | to get an answer | one forward pass | one forward pass per generated token |
+#
+# ## Beyond this lab: larger models
+#
+# DistilBERT (66M parameters) and GPT-2 (124M) are small by today's standards. Everything you did works
+# unchanged on larger models of the same kinds (a larger GPT-2, a Llama-style decoder, BERT-large): the
+# same `load_pair`-style loading by name, the same tokenizers' conventions, `output_hidden_states`, logits,
+# softmax and your greedy loop, and the same attention masks. Larger models write far more fluent text and
+# classify more reliably, at the cost of memory and time: every generated token is one forward pass
+# through all of their layers, which is why the key-value cache of Exercise 4.4 matters more as models
+# grow.

@@ -11,6 +11,11 @@ standalone stubs and an nbgrader release built from the same solutions clear exa
 - ``=== BEGIN MARK SCHEME ===`` .. ``=== END MARK SCHEME ===`` (task cells only) and
   ``### BEGIN HIDDEN TESTS`` .. ``### END HIDDEN TESTS`` (grade cells only): removed, delimiters included.
 
+Nothing removed may come back elsewhere: no removed line may be in the student copy, and no solution
+region's logic may be in any cell of any of the lab's student notebooks, under any names (``leaks.py``).
+A solution cell whose ``grade_id`` starts with ``optional_`` is an optional exercise: stubbed like the
+others, checked for leaks like the others, but worth no points and not among the graded functions.
+
 The ``.ipynb`` is the stub read by Jupytext, with cell ids derived from ``grade_id`` (or the cell index) so
 that the same solutions always give the same bytes.
 """
@@ -25,6 +30,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from autograder.build import leaks
 from autograder.errors import UsageError
 
 _CELL_MARKER = re.compile(r"^# %%(?:\s|$)")
@@ -32,6 +38,7 @@ _DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+(\w+)")
 # Region kind, as its delimiters spell it -> the nbgrader flag its cell must carry (nbgrader's rule).
 _KINDS = {"SOLUTION": "solution", "HIDDEN TESTS": "grade", "MARK SCHEME": "task"}
 _ANSWER_STUB = "YOUR ANSWER HERE"
+OPTIONAL_PREFIX = "optional_"
 
 
 @dataclass
@@ -50,16 +57,20 @@ def _line_budget(lines: list[str]) -> str:
     return f"~{n} line" if n == 1 else f"~{n} lines"
 
 
+def _enclosing(cell: _Cell, prefix: str, before: list[str]) -> str:
+    """The name of the function a region indented by ``prefix`` is in (else the cell's ``grade_id``)."""
+    for line in reversed(before):
+        match = _DEF.match(line)
+        if match and len(match.group(1)) < len(prefix):
+            return match.group(2)
+    return cell.nbgrader.get("grade_id", "this exercise")
+
+
 def _stub(cell: _Cell, prefix: str, region: list[str], before: list[str]) -> list[str]:
     """The lines that replace a solution region (``region``, delimiters excluded) in ``cell``."""
     if cell.cell_type == "markdown":
         return [f"# {_ANSWER_STUB}\n"]
-    name = cell.nbgrader.get("grade_id", "this exercise")
-    for line in reversed(before):
-        match = _DEF.match(line)
-        if match and len(match.group(1)) < len(prefix):
-            name = match.group(2)
-            break
+    name = _enclosing(cell, prefix, before)
     message = f"{name}: replace this line with your code (see the docstring above)"
     return [f"{prefix}# YOUR CODE HERE ({_line_budget(region)})\n",
             f'{prefix}raise NotImplementedError("{message}")\n']
@@ -157,6 +168,40 @@ def _check_no_leak(secrets: list[str], kept: list[str], outputs: list[str], wher
                 raise RuntimeError(f"{where}: a solution line leaked into the student copy: {line.strip()!r}")
 
 
+def solution_regions(text: str, where: str) -> list[leaks.Code]:
+    """Every code region between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` of a solution file, named
+    ``<where>: <enclosing function>``, as a sequence of normalised statements."""
+    found = []
+    for cell in _split_cells(text, where)[1]:
+        if cell.cell_type != "code":
+            continue
+        region: list[str] | None = None
+        for i, line in enumerate(cell.body):
+            delimiter = _delimiter(line)
+            if delimiter == ("BEGIN", "SOLUTION"):
+                region, prefix, before = [], line[: len(line) - len(line.lstrip())], cell.body[:i]
+            elif delimiter == ("END", "SOLUTION") and region is not None:
+                found.append(leaks.region(f"{where}: {_enclosing(cell, prefix, before)}", "".join(region)))
+                region = None
+            elif region is not None:
+                region.append(line)
+    return found
+
+
+def notebook_units(notebook: nbformat.NotebookNode, where: str) -> list[leaks.Code]:
+    """The code units of every code cell of ``notebook`` (see ``leaks.units``)."""
+    return [unit for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"
+            for unit in leaks.units(f"{where} cell {i + 1}", cell.source)]
+
+
+def check_no_logic_leak(regions: list[leaks.Code], units: list[leaks.Code]) -> None:
+    """Raise RuntimeError naming the first unit that shows the logic of a solution region."""
+    found = leaks.find(regions, units)
+    if found:
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise RuntimeError(f"{found[0]}{more}")
+
+
 def render_assignment(text: str, where: str) -> tuple[str, str]:
     """The student stub (``.py`` text) and its paired ``.ipynb`` text for one solution file's ``text``.
 
@@ -191,13 +236,18 @@ def expected_files(root: Path, lab: str) -> dict[Path, str]:
         raise UsageError(f"no solutions folder {source}")
     target = root / "assignments" / lab
     files: dict[Path, str] = {}
+    regions, units = [], []
     for solution in sorted(source.glob("*.py")):
         if solution.name.startswith("_"):
             continue  # helper modules (__init__.py and the like) are not notebooks
         text = solution.read_text(encoding="utf-8")
-        stub, notebook = render_assignment(text, str(solution.relative_to(root)))
+        where = str(solution.relative_to(root))
+        stub, notebook = render_assignment(text, where)
         files[target / solution.name] = stub
         files[target / f"{solution.stem}.ipynb"] = notebook
+        regions += solution_regions(text, where)
+        units += notebook_units(jupytext.reads(stub, fmt="py:percent"), f"{solution.stem} (student copy)")
+    check_no_logic_leak(regions, units)
     return files
 
 
@@ -224,12 +274,13 @@ def build_assignments(root: Path, lab: str = "encoders_decoders", check: bool = 
     return sorted(changed + orphans)
 
 
-def graded_functions(solution: Path) -> dict[str, str]:
-    """The functions students write: each function of a solution file holding a solution region -> the
-    ``grade_id`` of its cell."""
+def graded_functions(solution: Path, optional: bool = False) -> dict[str, str]:
+    """The functions students write for points: each function of a solution file holding a solution region
+    -> the ``grade_id`` of its cell. With ``optional=True``, those of the optional exercises instead."""
     functions = {}
     for cell in _split_cells(solution.read_text(encoding="utf-8"), str(solution))[1]:
-        if cell.cell_type == "code" and cell.nbgrader.get("solution"):
+        is_optional = cell.nbgrader.get("grade_id", "").startswith(OPTIONAL_PREFIX)
+        if cell.cell_type == "code" and cell.nbgrader.get("solution") and is_optional == optional:
             for node in ast.parse("".join(cell.body)).body:
                 lines = cell.body[node.lineno - 1 : node.end_lineno]
                 if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(map(_delimiter, lines)):

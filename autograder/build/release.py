@@ -15,8 +15,8 @@ What students get, generated from the repository (never edited by hand):
   step-summary table and the grading reporter;
 - a student ``README.md``, ``.gitignore`` and ``.github/INSTRUCTORS.md`` (a copy of ``docs/classroom.md``).
 
-The build refuses to write anything if a solution line, a hidden suite, a mark scheme or a gradebook would
-land in the release. Output is deterministic: sorted, no timestamps.
+The build refuses to write anything if a solution line or a solution's logic (``leaks.py``), a hidden
+suite, a mark scheme or a gradebook would land in the release. Output is deterministic: sorted, no timestamps.
 """
 
 from __future__ import annotations
@@ -26,7 +26,17 @@ import shutil
 from importlib import metadata
 from pathlib import Path
 
-from autograder.build.assignments import _clear_cell, _normalize, _split_cells, graded_functions
+import jupytext
+
+from autograder.build import leaks as logic
+from autograder.build.assignments import (
+    _clear_cell,
+    _normalize,
+    _split_cells,
+    graded_functions,
+    notebook_units,
+    solution_regions,
+)
 from autograder.errors import UsageError
 from autograder.labs.encoders_decoders import LAB_ID, PARTS
 
@@ -255,9 +265,29 @@ def leaks(root: Path, files: dict[str, bytes]) -> list[str]:
     return problems
 
 
+def logic_leaks(root: Path, files: dict[str, bytes]) -> list[str]:
+    """Where the logic of a solution region shows in ``files``: in any cell of a notebook, any function of
+    a script or notebook file, or (for regions longer than a library call or two) of the public runtime."""
+    regions = []
+    for solution in sorted((root / "solutions" / LAB_ID).glob("*.py")):
+        if not solution.name.startswith("_"):
+            regions += solution_regions(solution.read_text(encoding="utf-8"), solution.name)
+    student, runtime = [], []
+    for name, data in files.items():
+        paired = name.endswith(".py") and f"{name[:-3]}.ipynb" in files  # a notebook's Jupytext pair
+        if name.endswith(".ipynb") or paired:
+            notebook = jupytext.reads(data.decode("utf-8"), fmt="py:percent" if paired else "ipynb")
+            student += notebook_units(notebook, name)
+        elif name.endswith(".py"):
+            units = logic.units(name, data.decode("utf-8"))
+            (runtime if name.startswith("autograder/") else student).extend(units)
+    found = logic.find(regions, student) + logic.find(regions, runtime, logic.RUNTIME_MIN_WEIGHT)
+    return [str(leak) for leak in found]
+
+
 def check_release(root: Path, files: dict[str, bytes]) -> None:
     """RuntimeError naming the first reason (see ``leaks``) why ``files`` may not be released."""
-    problems = leaks(root, files)
+    problems = leaks(root, files) + logic_leaks(root, files)
     if problems:
         raise RuntimeError(f"release: {problems[0]}" + (f" (and {len(problems) - 1} more)"
                                                         if len(problems) > 1 else ""))

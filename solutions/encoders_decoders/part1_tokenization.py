@@ -80,16 +80,22 @@ print("GPT-2:", gpt2_tokenizer.tokenize(SENTENCE))
 #
 # - **WordPiece** (BERT, 30,522 tokens) lowercases the text (this is the *uncased* model), splits it into
 #   words and punctuation, and splits a rare word into pieces. A piece that *continues* a word starts with
-#   `##`: "trustworthy" becomes `trust` + `##worthy`.
+#   `##`: "trustworthy" becomes `trust` + `##worthy`. Spaces are not tokens: they only separate words.
 # - **Byte-level BPE** (GPT-2, 50,257 tokens) keeps case and works on the bytes of the text, so every
 #   possible string can be encoded and there is never an unknown token. Spaces are part of the tokens: the
 #   `Ġ` you see is how GPT-2's vocabulary displays a leading space, so `Ġbelieve` is " believe" with its
 #   space. A word at the very start of a text has no space, hence `I` but `Ġbelieve`.
 #
+# The leading space matters. In running text almost every word comes after a space, so BPE learned the
+# spaced forms as whole tokens: in `SENTENCE`, " trustworthy" is **one** token, `Ġtrustworthy`. The same
+# word without its space, at the start of a text or tokenized on its own, is a rarer string, and GPT-2
+# splits it: `trust` + `worthy`. One word can thus have several spellings in token ids.
+#
 # A token is a vocabulary entry; `tokenizer.decode` turns ids back into ordinary text.
 
 # %%
 print(bert_tokenizer.tokenize("darwinism"), gpt2_tokenizer.tokenize("darwinism"))
+print(gpt2_tokenizer.tokenize("trustworthy"), gpt2_tokenizer.tokenize(" trustworthy"))
 print(gpt2_tokenizer.tokenize("Love love"), "->", gpt2_tokenizer.convert_tokens_to_ids(["Love", "Ġlove"]))
 print(repr(gpt2_tokenizer.decode(gpt2_tokenizer("Love love")["input_ids"])))
 
@@ -136,7 +142,7 @@ def model_input_table(tokenizer, text: str) -> list[tuple[int, str]]:
         (e.g. `(101, "[CLS]")` first for BERT). Tokens are vocabulary entries, as `convert_ids_to_tokens`
         returns them.
     """
-    # Hint (~2 lines): tokenizer(text)["input_ids"], then tokenizer.convert_ids_to_tokens.
+    # Hint: first the ids of the full model input, as above; then each id's vocabulary entry.
     ### BEGIN SOLUTION
     input_ids = tokenizer(text)["input_ids"]
     return list(zip(input_ids, tokenizer.convert_ids_to_tokens(input_ids), strict=True))
@@ -171,7 +177,8 @@ def subword_splits(tokenizer, words: list[str]) -> dict[str, list[str]]:
     Returns:
         dict[str, list[str]]: word -> its pieces (vocabulary entries), in order, without special tokens.
     """
-    # Hint: tokenizer(word, add_special_tokens=False) leaves out [CLS] and [SEP].
+    # Hint: calling the tokenizer adds [CLS] and [SEP]; one of its keyword arguments turns that off
+    # (help(tokenizer.__call__) lists them).
     ### BEGIN SOLUTION
     splits = {}
     for word in words:
@@ -233,8 +240,11 @@ check(special_token_positions)
 # %% [markdown]
 # ### Exercise 1.4: unknown tokens (5 points)
 #
-# A WordPiece vocabulary cannot spell everything: a character it has never seen (many emoji, for example)
-# becomes the **unknown token** `[UNK]`, and whatever it meant is lost to the model. Byte-level BPE can
+# A WordPiece vocabulary cannot spell everything. WordPiece works one word at a time (a word: what lies
+# between spaces and punctuation): if it cannot build the **whole word** from vocabulary pieces, because
+# the word holds a character the vocabulary lacks (many emoji, for example), the whole word becomes the
+# **unknown token** `[UNK]`, not just that character. So `"I love🤗 Transformers"`, with no space before the
+# emoji, gives `['i', '[UNK]', 'transformers']`: "love" is lost along with the emoji. Byte-level BPE can
 # spell any text from bytes, so it never produces an unknown token. (GPT-2's tokenizer still names an
 # `unk_token`, reusing `<|endoftext|>`, but tokenizing ordinary text never yields it.)
 #
@@ -269,9 +279,28 @@ print(gpt2_tokenizer.tokenize(EMOJI_TEXT), "->", unknown_token_count(gpt2_tokeni
 # %% nbgrader={"grade": true, "grade_id": "q1_unknown_token_count_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 check(unknown_token_count)
 
+# %%
+print(bert_tokenizer.tokenize("I love🤗 Transformers"), "<- no space: the whole word 'love🤗' is unknown")
+
 # %% [markdown]
 # GPT-2 needed several tokens per emoji (one per group of bytes, shown as odd characters such as `ðŁ`),
 # but it lost nothing: decoding gives the emoji back.
+#
+# ## How long can an input be?
+#
+# A tokenizer will cut any text into tokens, but a model has a fixed number of **positions**: its position
+# embedding matrix has one row per position (Part 2), 512 for DistilBERT and BERT, 1,024 for GPT-2. Longer
+# inputs must be cut: `truncation=True` keeps the first `tokenizer.model_max_length` tokens (special tokens
+# included). This is a property of each model, not of encoders or decoders as such. (The offline stand-ins
+# have only 128 positions, although their tokenizers still say 512.)
+
+# %%
+long_text = " ".join([SENTENCE] * 100)
+print("tokens of the long text:", len(bert_tokenizer(long_text, verbose=False)["input_ids"]))  # no warning
+truncated = bert_tokenizer(long_text, truncation=True)["input_ids"]
+print("with truncation=True:", len(truncated), "ending in", bert_tokenizer.convert_ids_to_tokens(truncated[-1]))
+print("tokenizer limit:", bert_tokenizer.model_max_length, " positions of this model:",
+      classifier.config.max_position_embeddings)
 
 # %% [markdown]
 # ## Looking tokens up in the vocabulary
@@ -291,8 +320,10 @@ print("BERT 'Love':", bert_tokenizer.convert_tokens_to_ids("Love"), "= [UNK]:", 
 # ## Summary
 #
 # - A tokenizer maps text to ids in a fixed vocabulary of sub-words: 30,522 for BERT, 50,257 for GPT-2.
-# - WordPiece marks word continuations with `##` and can hit `[UNK]`; byte-level BPE marks leading spaces
-#   with `Ġ` and can spell anything.
+# - WordPiece marks word continuations with `##` and turns a whole word it cannot spell into `[UNK]`;
+#   byte-level BPE marks leading spaces with `Ġ` (so " trustworthy" and "trustworthy" are tokenized
+#   differently) and can spell anything.
+# - A model reads at most as many tokens as it has positions; `truncation=True` cuts longer inputs.
 # - BERT's input is wrapped in `[CLS] ... [SEP]`; GPT-2's input is just the text's tokens.
 #
 # Next, in Part 2, we feed these ids to the models and look at the vectors they produce.

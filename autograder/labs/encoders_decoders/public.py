@@ -9,6 +9,7 @@ look, so the nbgrader test cell that called it fails. The hidden tests try other
 from __future__ import annotations
 
 import contextlib
+import time
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
@@ -28,7 +29,7 @@ from autograder.labs.encoders_decoders.compare import (
 )
 from autograder.models import load_pair
 
-__all__ = ["CHECKS", "CheckFailed", "check"]
+__all__ = ["CHECKS", "OPTIONAL", "CheckFailed", "check"]
 
 # The notebooks' examples.
 SENTENCE = "I believe that the EU is trustworthy."
@@ -37,20 +38,35 @@ PROMPT = "Today I believe we can finally"
 WORDS = ["good", "darwinism", "trustworthy", "tokenization"]
 UNKNOWN_TEXT = "I love 🤗 Transformers 🚀"
 RIVER, MONEY = "We sat on the bank of the river.", "I deposited my money at the bank."
+GOOD_FILM, BAD_FILM = "The film was wonderful.", "The film was dreadful."
 
 NOT_COMPREHENSIVE = "(Public checks are not comprehensive: the hidden tests try other inputs and models.)"
 
 
-def check(fn: Callable) -> None:
-    """Run the public checks of `fn` (one of the lab's functions); raise CheckFailed on the first failure."""
+def check(fn: Callable, *others: Callable) -> None:
+    """Run the public checks of `fn` (one of the lab's functions); raise CheckFailed on the first failure.
+
+    An optional exercise's check takes the student's functions it is compared with as `others` (e.g.
+    `check(greedy_generate_cached, greedy_generate)`); while the optional function is still a stub, the
+    check says so and passes, since skipping it costs nothing.
+    """
     name = getattr(fn, "__name__", repr(fn))
     if name not in CHECKS:
         raise CheckFailed(
             f"there are no public checks for {name!r}; pass one of the lab's functions: " + ", ".join(CHECKS)
         )
+    wanted = OPTIONAL.get(name, ())
+    given = tuple(getattr(other, "__name__", repr(other)) for other in others)
+    if given != wanted:
+        call = ", ".join((name, *wanted))
+        raise CheckFailed(f"call it as check({call})")
     with _quiet():
-        for one_check in CHECKS[name]:
-            one_check(fn)
+        try:
+            for one_check in CHECKS[name]:
+                one_check(fn, *others)
+        except _NotAttempted:
+            print(f"- {name} is optional and not written yet: nothing to check.")
+            return
     count = len(CHECKS[name])
     print(f"✓ {name}: {count} public check{'s' * (count != 1)} passed. {NOT_COMPREHENSIVE}")
 
@@ -73,12 +89,18 @@ def _quiet() -> Iterator[None]:
         hf_logging.set_verbosity(verbosity)
 
 
+class _NotAttempted(Exception):
+    """An optional function is still the stub it was handed out as."""
+
+
 def _call(fn: Callable, *args: Any) -> Any:
     """Call the student's function, turning a stub or a crash into a CheckFailed."""
     try:
         return fn(*args)
     except NotImplementedError as exc:
         where = traceback.extract_tb(exc.__traceback__)[-1].name  # the stub that raised
+        if where == fn.__name__ and fn.__name__ in OPTIONAL:
+            raise _NotAttempted from None
         also = f" (it calls {where}, which is not)" if where != fn.__name__ else ""
         raise CheckFailed(f"{fn.__name__} is not implemented yet{also}") from None
     except CheckFailed:
@@ -101,7 +123,7 @@ def _hidden_states(model, tokenizer, text: str) -> torch.Tensor:
     """Reference: every hidden state for `text`, shape [L+1, T, H]."""
     with torch.no_grad():
         out = model(**tokenizer(text, return_tensors="pt"), output_hidden_states=True)
-    return torch.stack(out.hidden_states)[:, 0]
+    return torch.cat(out.hidden_states)  # L+1 tensors [1, T, H], joined along the batch of one
 
 
 def _position_of(tokenizer, text: str, token: str) -> int:
@@ -175,7 +197,7 @@ def _reference_generate(model, tokenizer, prompt: str, max_new_tokens: int):
             return_dict_in_generate=True,
             pad_token_id=tokenizer.eos_token_id,
         )
-    return out.sequences[0].tolist(), torch.stack(out.scores)[:, 0]
+    return out.sequences[0].tolist(), torch.cat(out.scores)  # steps tensors [1, V] joined: [steps, V]
 
 
 # -------------------------------------------------------------------------------- Part 1: tokenization
@@ -293,6 +315,22 @@ def _similarity_matches(fn: Callable, role: str, text_a: str, text_b: str, word:
     expect_no_grad(got, what)
 
 
+def _prefix_shift_matches(fn: Callable, role: str, text_a: str, text_b: str) -> None:
+    tokenizer, model = _pair(role)
+    ids_a, ids_b = tokenizer(text_a).input_ids, tokenizer(text_b).input_ids
+    shared = expected_values.shared_prefix_length(ids_a, ids_b)
+    moved = (_hidden_states(model, tokenizer, text_a)[-1, :shared]
+             - _hidden_states(model, tokenizer, text_b)[-1, :shared])
+    expected = torch.linalg.vector_norm(moved, dim=-1)
+    leading = next((p for p, i in enumerate(ids_a) if i not in tokenizer.all_special_ids), len(ids_a))
+    what = f"prefix_shift(<{role}>, tokenizer, {text_a!r}, {text_b!r})"
+    got = _call(fn, model, tokenizer, text_a, text_b)
+    expect_type(got, torch.Tensor, what)
+    expected_values.expect_prefix_shift_shape(got, expected, leading, what)
+    expect_shape(got, expected.shape, what, "(P,)")
+    expect_close(got, expected, what, atol=1e-4, rtol=1e-3)
+
+
 # ------------------------------------------------------------------------------------ Part 3: softmax
 
 
@@ -345,9 +383,9 @@ def _classify_matches(fn: Callable, text: str) -> None:
 
 def _top_k_matches(fn: Callable, prompt: str, k: int) -> None:
     tokenizer, model = _pair("decoder")
-    with torch.no_grad():
-        logits = model(**tokenizer(prompt, return_tensors="pt")).logits[0, -1]
-    probs, ids = torch.softmax(logits, dim=-1).topk(k)
+    scores = _reference_generate(model, tokenizer, prompt, 1)[1][0]  # generate's first step: [V]
+    ranked = torch.sort(torch.softmax(scores, dim=-1), descending=True)
+    ids, probs = ranked.indices[:k], ranked.values[:k]
     expected = [(tokenizer.decode([i]), p) for i, p in zip(ids.tolist(), probs.tolist(), strict=True)]
     what = f"top_k_next_tokens(<decoder>, tokenizer, {prompt!r}, {k})"
     got = _call(fn, model, tokenizer, prompt, k)
@@ -410,6 +448,35 @@ def _decode_steps_match(fn: Callable, prompt: str, max_new_tokens: int) -> None:
         expect_equal(got, expected, what)
 
 
+def _timed(fn: Callable, *args: Any) -> tuple[Any, float]:
+    """(fn's result, the fastest of three runs in seconds)."""
+    best, result = float("inf"), None
+    for _ in range(3):
+        start = time.perf_counter()
+        result = _call(fn, *args)
+        best = min(best, time.perf_counter() - start)
+    return result, best
+
+
+def _cached_matches_own_loop(fn: Callable, loop: Callable, role: str, prompt: str | None, steps: int) -> None:
+    """greedy_generate_cached gives the ids of the student's own greedy_generate; both are timed."""
+    tokenizer, model = _pair(role)
+    if prompt is None:  # the eos-prone kit decoder documents a prompt after which it emits eos
+        prompt = ((model.config.task_specific_params or {}).get("autograder") or {}).get("eos_prompt", PROMPT)
+    with _no_generate(fn.__name__):
+        got, fast = _timed(fn, model, tokenizer, prompt, steps)
+    with _no_generate(loop.__name__):
+        reference, slow = _timed(loop, model, tokenizer, prompt, steps)
+    if not isinstance(reference, tuple) or len(reference) != 2:
+        raise CheckFailed(f"{loop.__name__} should return (token ids, step logits); fix it first, then this "
+                          "check compares the two loops")
+    what = f"{fn.__name__}(<{role}>, tokenizer, {prompt!r}, {steps})"
+    expect_type(got, list, what, "return the list of all token ids, as greedy_generate's first element")
+    expect_equal(got, list(reference[0]), f"{what} (compared with your {loop.__name__})")
+    print(f"  {role}, {steps} new tokens: {loop.__name__} {slow * 1000:.1f} ms, {fn.__name__} "
+          f"{fast * 1000:.1f} ms")
+
+
 # -------------------------------------------------------------------------------- the checks by function
 
 CHECKS: dict[str, list[Callable[[Callable], None]]] = {
@@ -454,6 +521,10 @@ CHECKS: dict[str, list[Callable[[Callable], None]]] = {
         lambda f: _similarity_matches(f, "encoder", RIVER, MONEY, "bank"),
         lambda f: _similarity_matches(f, "decoder", RIVER, MONEY, "bank"),
     ],
+    "prefix_shift": [
+        lambda f: _prefix_shift_matches(f, "encoder", GOOD_FILM, BAD_FILM),
+        lambda f: _prefix_shift_matches(f, "decoder", GOOD_FILM, BAD_FILM),
+    ],
     # Part 3
     "softmax": [_softmax_matches_torch, _softmax_is_stable, _softmax_avoids_builtins],
     "classify": [lambda f: _classify_matches(f, SENTENCE), lambda f: _classify_matches(f, NEGATIVE_SENTENCE)],
@@ -466,4 +537,11 @@ CHECKS: dict[str, list[Callable[[Callable], None]]] = {
         lambda f: _generate_matches(f, "decoder_eos", None, 8),
     ],
     "decode_steps": [lambda f: _decode_steps_match(f, PROMPT, 5)],
+    # Part 4, optional
+    "greedy_generate_cached": [
+        lambda f, loop: _cached_matches_own_loop(f, loop, "decoder", PROMPT, 24),
+        lambda f, loop: _cached_matches_own_loop(f, loop, "decoder_eos", None, 8),
+    ],
 }
+# Optional exercises (no points) -> the student's functions their check compares them with.
+OPTIONAL: dict[str, tuple[str, ...]] = {"greedy_generate_cached": ("greedy_generate",)}

@@ -1,8 +1,12 @@
-"""Hidden tests of Part 2 (embeddings and hidden states): 25 points, 5 per function.
+"""Hidden tests of Part 2 (embeddings and hidden states): 25 points, 4 per function of Exercises 2.1-2.5 and
+5 for prefix_shift (2.6).
 
 Each function is tried on more than one architecture (BERT and DistilBERT encoders, GPT-2 and a Llama-style
 decoder), so code that hard-codes `model.distilbert` or `model.transformer.wte` loses the other models' tests.
 Expected values come from `model.get_input_embeddings()` and `model(..., output_hidden_states=True)`.
+prefix_shift is tried on both architectures of each role, so an answer that only holds for one kind of
+model (zeros, as a decoder gives; a leading [CLS] assumed, as an encoder has) loses points on both
+architectures of the other role.
 Tensors cross the process boundary without `requires_grad`, so "no gradients" is not checked here (the
 public checks do that in the student's own process).
 """
@@ -13,7 +17,8 @@ import torch
 import torch.nn.functional as F
 
 from autograder.grading.suite import points
-from autograder.labs.encoders_decoders.compare import CheckFailed, expect_close, expect_shape
+from autograder.labs.encoders_decoders import expected as expected_values
+from autograder.labs.encoders_decoders.compare import CheckFailed, expect_close, expect_shape, expect_type
 from autograder.runner.pool import StudentFailure, model, tokenizer
 
 NAMES = {"encoder": "DistilBERT classifier", "encoder_alt": "BERT classifier", "decoder": "GPT-2",
@@ -24,6 +29,8 @@ SPACES_EMOJI_TEXT = "  Two leading spaces, an emoji 🎉 and the number 42."
 RARE_TEXT = "Antidisestablishmentarianism? Naïve, perhaps, but 100% sincere."
 BAT_FLYING, BAT_BASEBALL = "The bat flew out of the cave at dusk.", "He swung the baseball bat and missed."
 SPRING_SEASON, SPRING_COIL = "Flowers bloom every spring in Kyoto.", "The old mattress has a broken spring."
+CAT_SHORT, CAT_LONG = "The cat sat", "The cat sat on the mat."
+CATS, DOGS = "Cats sleep all day.", "Dogs bark at night."
 
 GENERIC = ("it must work for any model: use the generic interface (model(**inputs, "
            "output_hidden_states=True), model.get_input_embeddings()), not attributes of one architecture")
@@ -92,7 +99,7 @@ def test_embedding_matches_embedding_matrix_bert(student, reference):
     _check_embedding(student, reference, "encoder_alt", SENTENCES_TEXT, 5)
 
 
-@points(2)
+@points(1)
 def test_embedding_matches_embedding_matrix_gpt2(student, reference):
     """input_embedding equals the embedding-matrix row (GPT-2, last position, leading spaces and emoji)"""
     _check_embedding(student, reference, "decoder", SPACES_EMOJI_TEXT)
@@ -125,7 +132,7 @@ def test_stack_matches_output_hidden_states_bert(student, reference):
     _check_stack(student, reference, "encoder_alt", SENTENCES_TEXT)
 
 
-@points(2)
+@points(1)
 def test_stack_matches_output_hidden_states_llama(student, reference):
     """hidden_state_stack equals output_hidden_states (Llama-style decoder, leading spaces and emoji)"""
     _check_stack(student, reference, "decoder_alt", SPACES_EMOJI_TEXT)
@@ -157,7 +164,7 @@ def test_trajectory_matches_hidden_states_bert_last_position(student, reference)
     _check_trajectory(student, reference, "encoder_alt", RARE_TEXT)
 
 
-@points(2)
+@points(1)
 def test_trajectory_matches_hidden_states_llama(student, reference):
     """token_trajectory equals the hidden states at one position (Llama-style decoder)"""
     _check_trajectory(student, reference, "decoder_alt", SENTENCES_TEXT, 6)
@@ -197,7 +204,7 @@ def test_sentence_vector_matches_last_layer_first_token_distilbert(student, refe
     _check_sentence_vector(student, reference, "encoder", SENTENCES_TEXT)
 
 
-@points(2)
+@points(1)
 def test_sentence_vector_matches_last_layer_first_token_llama(student, reference):
     """sentence_vector equals the last hidden state of the first token (Llama-style decoder)"""
     _check_sentence_vector(student, reference, "decoder_alt", RARE_TEXT)
@@ -224,7 +231,7 @@ def test_similarity_matches_cosine_of_hidden_states_bert(student, reference):
     _check_similarity(student, reference, "encoder_alt", BAT_FLYING, BAT_BASEBALL, "bat")
 
 
-@points(2)
+@points(1)
 def test_similarity_matches_cosine_of_hidden_states_llama(student, reference):
     """layerwise_similarity equals the cosine of the two tokens' hidden states (Llama-style decoder)"""
     _check_similarity(student, reference, "decoder_alt", BAT_FLYING, BAT_BASEBALL, "bat")
@@ -234,3 +241,52 @@ def test_similarity_matches_cosine_of_hidden_states_llama(student, reference):
 def test_similarity_matches_cosine_of_hidden_states_distilbert(student, reference):
     """layerwise_similarity equals the cosine of the two tokens' hidden states (DistilBERT, 'spring')"""
     _check_similarity(student, reference, "encoder", SPRING_SEASON, SPRING_COIL, "spring")
+
+
+# ---------------------------------------------------------------------------------- prefix_shift: 5
+
+
+def _check_prefix_shift(student, reference, role: str, text_a: str, text_b: str) -> None:
+    tok, _ = reference(role)
+    ids_a, ids_b = tok(text_a)["input_ids"], tok(text_b)["input_ids"]
+    shared = expected_values.shared_prefix_length(ids_a, ids_b)
+    moved = (_hidden_states(reference, role, text_a)[-1, :shared]
+             - _hidden_states(reference, role, text_b)[-1, :shared])  # [P, H]
+    expected = torch.linalg.vector_norm(moved, dim=-1)  # [P]
+    leading = next((p for p, i in enumerate(ids_a) if i not in tok.all_special_ids), len(ids_a))
+    what = f"prefix_shift(<{NAMES[role]}>, tokenizer, {text_a!r}, {text_b!r})"
+    got = _call(student, "prefix_shift", model(role), tokenizer(role), text_a, text_b)
+    expect_type(got, torch.Tensor, what)
+    expected_values.expect_prefix_shift_shape(got, expected, leading, what)
+    expect_shape(got, tuple(expected.shape), what, "(P,)")
+    expect_close(got, expected, what, atol=1e-4, rtol=1e-3)
+
+
+@points(1)
+def test_prefix_shift_encoder_prefix_moves_distilbert(student, reference):
+    """prefix_shift: every shared position of an encoder moves (DistilBERT, the last word differs)"""
+    _check_prefix_shift(student, reference, "encoder", BAT_FLYING, BAT_FLYING.replace("dusk", "dawn"))
+
+
+@points(1)
+def test_prefix_shift_encoder_prefix_moves_bert(student, reference):
+    """prefix_shift: every shared position of an encoder moves (BERT, one text is the other's start)"""
+    _check_prefix_shift(student, reference, "encoder_alt", CAT_SHORT, CAT_LONG)
+
+
+@points(1)
+def test_prefix_shift_encoder_only_cls_shared_bert(student, reference):
+    """prefix_shift: two texts that share only [CLS] (BERT)"""
+    _check_prefix_shift(student, reference, "encoder_alt", CATS, DOGS)
+
+
+@points(1)
+def test_prefix_shift_decoder_prefix_stays_gpt2(student, reference):
+    """prefix_shift: a decoder's shared positions do not move (GPT-2, the last word differs)"""
+    _check_prefix_shift(student, reference, "decoder", SPRING_SEASON, SPRING_SEASON.replace("Kyoto", "Paris"))
+
+
+@points(1)
+def test_prefix_shift_decoder_prefix_stays_llama(student, reference):
+    """prefix_shift: a decoder's shared positions do not move (Llama-style, one text is the other's start)"""
+    _check_prefix_shift(student, reference, "decoder_alt", CAT_SHORT, CAT_LONG)
