@@ -10,7 +10,7 @@ export AUTOGRADER_MODELS ?= offline
 # that index would give the multi-GB CUDA build (PyPI on Linux). The install tests take torch from it too.
 export TORCH_INDEX ?=
 
-.PHONY: setup grade demo test test-slow test-browser prove lint assignments
+.PHONY: setup grade demo test test-slow test-browser prove mutants lint assignments
 
 setup: $(VENV)/.installed
 
@@ -55,6 +55,12 @@ test-browser: setup
 
 prove: setup
 	$(BIN)/python -m pytest -m paths -s tests/test_paths.py
+
+# Mutation testing of the hidden suites: every graded function of the solution mutated (mutmut's operators
+# and the lab's own), each mutant graded by grade-all; the score per part, every survivor with its diff.
+# Fails under 95% in a part. Reviewed equivalent mutants: tests/mutants_equivalent.toml.
+mutants: setup
+	$(BIN)/python tests/mutants.py --out build/mutants
 
 lint: setup
 	$(BIN)/ruff check .

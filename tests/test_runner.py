@@ -55,6 +55,9 @@ CELLS = [
     def count_ids(tok, text):
         return tok(text)['input_ids']
 
+    def unk_id(tok):
+        return tok.unk_token_id
+
     def whoami():
         import os
         return [os.getuid(), os.getcwd()]
@@ -115,6 +118,13 @@ def test_call_returns_plain_data(child):
     assert child.call("identity", (1, "a"), [2.5], {"k": None}) == ((1, "a"), [2.5], {"k": None})
     assert child.call("identity", {0: "NEGATIVE", "$k": 1.5}) == ({0: "NEGATIVE", "$k": 1.5},)
     assert child.call("count_ids", tokenizer("decoder"), "Love") == [18565]
+
+
+def test_tokenizer_without_unknown_token_is_a_copy(child):
+    """The child makes a copy of its tokenizer that names no unknown token; its own keeps <|endoftext|>."""
+    assert child.call("unk_id", tokenizer("decoder", unknown_token=False)) is None
+    assert child.call("unk_id", tokenizer("decoder")) == 50256
+    assert child.call("count_ids", tokenizer("decoder", unknown_token=False), "Love") == [18565]
 
 
 @pytest.mark.parametrize("function", ["aliased", "through_c", "through_aten"])

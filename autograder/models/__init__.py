@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from functools import cache
 from pathlib import Path
@@ -15,7 +16,7 @@ from autograder.models import kit
 from autograder.models.registry import ROLES, ModelSet, Source, resolve, selected_spec
 
 __all__ = ["ROLES", "ModelLoadError", "ModelSet", "Source", "load_pair", "local_folder", "resolve",
-           "selected_spec"]
+           "selected_spec", "without_unknown_token"]
 
 _AUTO_CLASSES = {"encoder": "AutoModelForSequenceClassification", "decoder": "AutoModelForCausalLM"}
 
@@ -60,3 +61,15 @@ def load_pair(role: str, spec: str | None = None, default: str = "hub"):
     models, the grader and the tests pass "offline".
     """
     return _load(role, resolve(spec, default)[role])
+
+
+@cache
+def without_unknown_token(tokenizer):
+    """A copy of `tokenizer` that names no unknown token (`unk_token_id` is None), as some tokenizers do;
+    one per tokenizer and process. The hidden tests hand it to code that must cope with that. A shallow copy
+    (milliseconds, where a deep one takes a fifth of a second) with its own table of special tokens, so the
+    original keeps its unknown token."""
+    clone = copy.copy(tokenizer)
+    clone._special_tokens_map = dict(tokenizer._special_tokens_map)
+    clone.unk_token = None
+    return clone

@@ -23,6 +23,7 @@ import torch
 from autograder.runner import confinement, guards, magics, protocol
 
 MODEL_SPEC = "offline"  # the model set the zygote loaded; set there before forking, never from the notebook
+PLACEHOLDERS = ("$model", "$tokenizer", "$tokenizer_without_unknown")  # arguments made in the child (pool.py)
 
 
 @dataclass
@@ -185,12 +186,14 @@ class Child:
 
     @staticmethod
     def _resolve(arg):
-        """Model placeholders become this process's own copy of the model of that role."""
-        if type(arg) is dict and len(arg) == 1 and next(iter(arg)) in ("$model", "$tokenizer"):
-            from autograder.models import load_pair
+        """Model placeholders become this process's own copy of the model (or tokenizer) of that role."""
+        if type(arg) is dict and len(arg) == 1 and next(iter(arg)) in PLACEHOLDERS:
+            from autograder.models import load_pair, without_unknown_token
 
             kind, role = next(iter(arg.items()))
             tokenizer, model = load_pair(role, spec=MODEL_SPEC)
+            if kind == "$tokenizer_without_unknown":
+                return without_unknown_token(tokenizer)
             return model if kind == "$model" else tokenizer
         return arg
 

@@ -44,9 +44,10 @@ def model(role: str) -> dict:
     return {"$model": role}
 
 
-def tokenizer(role: str) -> dict:
-    """An argument that the child replaces with its own copy of the tokenizer of `role`."""
-    return {"$tokenizer": role}
+def tokenizer(role: str, unknown_token: bool = True) -> dict:
+    """An argument that the child replaces with its own copy of the tokenizer of `role`; with
+    `unknown_token=False`, with a copy of it that names no unknown token (`models.without_unknown_token`)."""
+    return {"$tokenizer" if unknown_token else "$tokenizer_without_unknown": role}
 
 
 WEAK_ISOLATION = "AUTOGRADER_ALLOW_WEAK_ISOLATION"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from autograder.grading.suite import points
 from autograder.labs.encoders_decoders import expected as expected_values
 from autograder.labs.encoders_decoders.compare import CheckFailed, expect_equal, expect_type
+from autograder.models import without_unknown_token
 from autograder.runner.pool import tokenizer
 
 WORDPIECE, BPE = "encoder", "decoder"
@@ -164,11 +165,13 @@ def test_special_positions_empty_without_special_tokens(student, reference):
 # ---------------------------------------------------------------------------- unknown_token_count: 5
 
 
-def _check_unknown(student, reference, role: str, text: str) -> None:
+def _check_unknown(student, reference, role: str, text: str, unknown_token: bool = True) -> None:
     tok, _ = reference(role)
+    tok = tok if unknown_token else without_unknown_token(tok)
     expected = expected_values.unknown_token_count(tok, text)
-    what = _what("unknown_token_count", role, text)
-    got = student.call("unknown_token_count", tokenizer(role), text)
+    name = NAMES[role] if unknown_token else f"{NAMES[role]} without an unknown token"
+    what = f"unknown_token_count(<{name}>, {text!r})"
+    got = student.call("unknown_token_count", tokenizer(role, unknown_token), text)
     expect_type(got, int, what)
     expect_equal(got, expected, what)
 
@@ -194,6 +197,10 @@ def test_unknown_count_matches_tokenizer_bpe(student, reference):
 
 @points(1)
 def test_unknown_count_uses_the_tokenizers_own_unknown_token(student, reference):
-    """unknown_token_count counts GPT-2's unknown token, <|endoftext|>, where a text holds it"""
+    """unknown_token_count counts GPT-2's unknown token, <|endoftext|>, and none where a tokenizer has none"""
     # GPT-2 spells its unknown token differently from BERT: a count of "[UNK]" strings finds none here.
-    _check_unknown(student, reference, BPE, "The end.<|endoftext|>A new story begins.")
+    text = "The end.<|endoftext|>A new story begins."
+    _check_unknown(student, reference, BPE, text)
+    # The same tokenizer naming no unknown token (unk_token_id None, as some tokenizers have): 0, although
+    # <|endoftext|>, now only the eos token, is still in the ids.
+    _check_unknown(student, reference, BPE, text, unknown_token=False)
