@@ -38,11 +38,12 @@ def _install_lab_runtime(address):
 
         drive.mount("/content/drive")
     print(f"Installing the lab's runtime from {address} (once per session) ...")
-    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-input",
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-input", "--no-color",
                           "--disable-pip-version-check", address],
                          stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
     if pip.returncode:
-        reason = (pip.stderr.strip().splitlines() or ["pip failed"])[-1]
+        said = [line for line in pip.stderr.splitlines() if line.strip()] or ["pip failed"]
+        reason = next((line for line in said if line.startswith("ERROR:")), said[-1])
         raise LabSetupError(f"could not install the lab's runtime from {address} ({reason}); check the "
                             "address and your connection, then run this cell again")
     importlib.invalidate_caches()
