@@ -5,9 +5,9 @@ stands in for the course's web space or Google Drive) and publishes the template
 student's Python holds only what Colab preinstalls that matters here (torch, transformers, and ipykernel and
 nbclient to run a notebook as Colab's kernel does), and no `autograder`. One part's notebook, completed with
 the reference answers, is the only file in an empty folder; the student chooses `MODELS = "offline"` in the
-runtime cell, as Colab's form does, and runs every cell. The runtime cell must install the runtime, every
-cell must run to the end on the offline kit with every public check passing, and the folder must still hold
-only the notebook.
+runtime cell, as Colab's form does, runs every cell, then the runtime cell once more. The runtime cell must
+install the runtime (and, run again, install nothing), every cell must run to the end on the offline kit
+with every public check passing, and the folder must still hold only the notebook.
 
 The default tier checks the runtime cell where it must do nothing (the grade of a completed notebook is the
 solution's, with the cell saying MODELS = "hub") and where the runtime is missing (one line saying what to
@@ -173,8 +173,11 @@ def test_a_notebook_alone_runs_to_the_end_on_colab(colab, course, stem, tmp_path
         run([str(colab / "python"), "-c", "import autograder"], work, env)
     content = work / "content"
     content.mkdir()
-    nbformat.write(completed(course / "template" / f"{stem}.ipynb", models="offline"),
-                   content / f"{stem}.ipynb")
+    student = completed(course / "template" / f"{stem}.ipynb", models="offline")
+    (runtime,) = [cell for cell in student.cells if is_runtime_cell(cell)]
+    again = nbformat.v4.new_code_cell(runtime.source, id="runtime-again")  # the student runs it once more
+    student.cells.append(again)
+    nbformat.write(student, content / f"{stem}.ipynb")
 
     executed = work / "executed.ipynb"
     run([str(colab / "python"), "-c", RUN_ALL, str(content / f"{stem}.ipynb"), str(executed)], content, env)
@@ -187,6 +190,8 @@ def test_a_notebook_alone_runs_to_the_end_on_colab(colab, course, stem, tmp_path
     printed = "".join(out.get("text", "") for out in runtime_cell_outputs(notebook))
     assert f"Installing the lab's runtime from {(course / 'site').as_uri()}/" in printed, printed
     assert "Models: offline (the offline kit" in printed, printed
+    again = "".join(out.get("text", "") for out in code[-1].outputs)
+    assert again.startswith("Models: offline") and "Installing" not in again, again  # idempotent
     checks = [cell for cell in code if cell.metadata.get("nbgrader", {}).get("grade")]
     for cell in checks:
         shown = "".join(out.get("text", "") for out in cell.outputs)
