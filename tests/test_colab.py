@@ -22,10 +22,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jupytext
 import nbformat
 import pytest
-from corpus import REPO
+from corpus import REPO, answered
 from fresh_env import TORCH_CPU_INDEX, clean_env, new_venv, run, with_torch_index
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
@@ -53,22 +52,14 @@ finally:
 
 
 def completed(notebook: Path, models: str | None = None) -> nbformat.NotebookNode:
-    """A student notebook with every exercise answered as the reference solution does (each solution cell
-    replaced by the solution's cell of the same grade_id), and MODELS set to `models` if given, as Colab's
-    form writes it."""
-    solution = jupytext.read(REPO / "solutions" / LAB_ID / notebook.with_suffix(".py").name)
-    answers = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in solution.cells
-               if cell.metadata.get("nbgrader", {}).get("solution")}
-    student = nbformat.read(notebook, as_version=4)
+    """A student notebook answered as the reference solution does, with MODELS set to `models` if given, as
+    Colab's form writes it."""
+    student = answered(nbformat.read(notebook, as_version=4), notebook.stem)
     for cell in student.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in answers:
-            cell.source = answers[grade_id]
         if models and is_runtime_cell(cell):
             chosen = cell.source.replace('MODELS = "hub"  # @param', f'MODELS = "{models}"  # @param')
             assert chosen != cell.source, "the runtime cell has no MODELS form field"
             cell.source = chosen
-    assert answers.keys() <= {c.metadata.get("nbgrader", {}).get("grade_id") for c in student.cells}
     return student
 
 
