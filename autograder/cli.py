@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "gradescope: a .zip file)")
     build.add_argument("--check", action="store_true",
                        help="write nothing; exit 1 naming the generated files that are out of date")
+    build.add_argument("--runtime-url", metavar="ADDRESS",
+                       help="release only: where a notebook that runs on its own (Colab) installs the lab's "
+                            "runtime from: github:OWNER/REPO[@BRANCH] (the template's own wheel), an https "
+                            "URL of the wheel, or a path such as /content/drive/MyDrive/... (Google Drive)")
     build.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
     return parser
 
@@ -118,11 +122,14 @@ def cmd_build(args) -> int:
 
     from autograder.build.assignments import build_assignments
 
+    if args.runtime_url is not None and args.target != "release":
+        raise UsageError("--runtime-url is for build release only")
     if args.target in BUILDERS:
         if args.out is None:
             raise UsageError(f"build {args.target} needs --out")
         module = importlib.import_module(f"autograder.build.{BUILDERS[args.target]}")
-        written = module.build(args.root, args.out)
+        options = {"runtime_url": args.runtime_url} if args.runtime_url is not None else {}
+        written = module.build(args.root, args.out, **options)
         print(f"Wrote {args.out} ({len(written)} files)")
         return 0
     paths = build_assignments(args.root, check=args.check)

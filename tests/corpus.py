@@ -123,6 +123,26 @@ def build_parts(sample: dict) -> dict[str, str]:
     return parts
 
 
+def answered(notebook, stem: str):
+    """A copy of a handed-out notebook of part `stem` (an nbformat notebook) with every exercise answered
+    as the reference solution does: each solution cell holds the solution's cell of the same grade_id."""
+    import copy
+
+    import jupytext
+
+    solution = jupytext.read(BASES["solution"] / f"{stem}.py")
+    answers = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in solution.cells
+               if cell.metadata.get("nbgrader", {}).get("solution")}
+    student = copy.deepcopy(notebook)
+    for cell in student.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers.pop(grade_id)
+    if answers:
+        raise ValueError(f"{stem}: the notebook has no cell for {', '.join(answers)}")
+    return student
+
+
 def materialize(name: str, dest: Path, manifest: dict | None = None) -> Path:
     """Write sample `name` as a student folder at `dest` (created; must not exist yet). Returns `dest`."""
     import jupytext

@@ -13,6 +13,7 @@ import pytest
 
 from autograder.build import leaks
 from autograder.build.assignments import (
+    RUNTIME_CELL,
     build_assignments,
     graded_functions,
     notebook_units,
@@ -235,6 +236,18 @@ def test_build_is_byte_deterministic_with_stable_cell_ids(tmp_path):
     assert build_assignments(tmp_path / "a", LAB) == []  # nothing to rewrite
 
 
+def test_a_setup_cell_gets_the_runtime_cell_before_it_and_no_other_id_moves():
+    with_setup = SOLUTION.replace("# %%\nimport math\n", f"# %% {nbgrader('setup')}\nimport math\n")
+    assert with_setup != SOLUTION
+    stub, notebook = render_assignment(with_setup, "demo.py")
+    cells = nbformat.reads(notebook, as_version=4).cells
+    assert [cell.id for cell in cells] == [
+        "cell-0", "lab-runtime", "setup", "q1_scale", "q1_scale_check", "q2_explain", "r1_task", "cell-6"]
+    assert cells[1].source == RUNTIME_CELL.read_text(encoding="utf-8").strip()
+    assert stub.count('RUNTIME = ""\n') == 1
+    assert "lab-runtime" not in render_assignment(SOLUTION, "demo.py")[0]  # no setup cell: no runtime cell
+
+
 def test_check_reports_stale_and_orphaned_files_and_writes_nothing(tmp_path):
     out = write_lab(tmp_path, {"part1_demo": SOLUTION, "part2_other": SOLUTION})
     assert build_assignments(tmp_path, LAB, check=True) == sorted(
@@ -327,7 +340,22 @@ def test_real_py_and_ipynb_pairs_hold_the_same_cells_and_metadata(real_lab):
     for solution in solutions:
         stub = out / solution.name
         assert cells_of(stub) == cells_of(stub.with_suffix(".ipynb")), stub.name
-        assert [meta for _, _, meta in cells_of(stub)] == [meta for _, _, meta in cells_of(solution)]
+        metas = [meta for _, _, meta in cells_of(solution)]
+        setup = next(i for i, meta in enumerate(metas) if meta and meta["grade_id"] == "setup")
+        # the solution's cells, and the runtime cell right before the setup cell
+        assert [meta for _, _, meta in cells_of(stub)] == [*metas[:setup], None, *metas[setup:]]
+
+
+def test_every_real_notebook_gets_the_runtime_cell_first_among_its_code(real_lab):
+    solutions, out = real_lab
+    template = RUNTIME_CELL.read_text(encoding="utf-8").strip()
+    for solution in solutions:
+        notebook = nbformat.read(out / f"{solution.stem}.ipynb", as_version=4)
+        code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+        assert code[0].id == "lab-runtime" and code[0].source == template, solution.name
+        assert code[0].metadata == {"cellView": "form", "tags": ["lab-runtime"]}
+        assert code[1].metadata["nbgrader"]["grade_id"] == "setup"
+        assert sum(cell.source == template for cell in notebook.cells) == 1
 
 
 def test_real_notebooks_pass_nbgrader_metadata_validation(real_lab):

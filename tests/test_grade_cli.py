@@ -10,6 +10,7 @@ import sys
 import jupytext
 import nbformat
 import pytest
+from corpus import answered
 
 from autograder.labs.encoders_decoders import LAB_ID
 
@@ -101,11 +102,15 @@ def graded_class(repo, tmp_path_factory):
     (links / "self").symlink_to(".", target_is_directory=True)  # a loop: links/self/self/...
     (links / "part3_softmax.py").unlink()
     (links / "part3_softmax.py").symlink_to(solution / "part3_softmax.py")  # a correct file, but a link
-    # Part 3 as a Jupytext pair: the .ipynb holds the .py's code, or is still the stub (the solution was
-    # written in the .py and never synced).
-    for student, notebook in ("pair_in_sync", solution), ("pair_out_of_sync", repo / "assignments" / LAB_ID):
+    # Part 3 as a Jupytext pair of the handed-out notebook, answered in the .py: the .ipynb holds the .py's
+    # code, or is still the stub (the answers were written in the .py and never synced).
+    handed_out = jupytext.read(repo / "assignments" / LAB_ID / "part3_softmax.py")
+    for student, notebook in ("pair_in_sync", answered(handed_out, "part3_softmax")), \
+            ("pair_out_of_sync", handed_out):
         shutil.copytree(solution, root / student)
-        jupytext.write(jupytext.read(notebook / "part3_softmax.py"), root / student / "part3_softmax.ipynb")
+        jupytext.write(answered(handed_out, "part3_softmax"), root / student / "part3_softmax.py",
+                       fmt="py:percent")
+        jupytext.write(notebook, root / student / "part3_softmax.ipynb")
     (root / "nothing_submitted").mkdir()
     windows = root / WINDOWS_STUDENT
     shutil.copytree(solution, windows)

@@ -83,8 +83,10 @@ def work_on_softmax(page, server, shots, typed: str | None) -> str:
     page.locator(".jp-DirListing-item", has_text=f"{PART}.ipynb").dblclick()
     exercise = page.locator(".jp-CodeCell", has_text="def softmax(").first
     exercise.wait_for()
-    shots(page, "notebook-open")
+    exercise.scroll_into_view_if_needed()  # JupyterLab fills a cell's editor once it is in view
     editor = exercise.locator(".cm-content")
+    editor.locator(".cm-line", has_text="def softmax(").wait_for()
+    shots(page, "notebook-open")
     shown = editor.inner_text()
     if typed is not None:
         editor.click()

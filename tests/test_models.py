@@ -103,6 +103,28 @@ def test_environment_selects_the_set(monkeypatch):
     assert resolve("offline").name == "offline"  # an explicit spec wins over the environment
 
 
+def test_a_notebook_chooses_its_set_and_the_environment_still_wins(monkeypatch, capsys):
+    """A notebook's setup cell says MODELS = ...: that set is in force for every later load_pair, except
+    where whoever runs the notebook (the grader, the Classroom checks) set AUTOGRADER_MODELS."""
+    from autograder.models import choose, registry
+
+    monkeypatch.setattr(registry, "_chosen", {})
+    monkeypatch.delenv("AUTOGRADER_MODELS")
+    assert resolve(default="hub").name == "hub"
+    assert choose("offline") == "offline"
+    assert capsys.readouterr().out.startswith("Models: offline (the offline kit")
+    assert resolve(default="hub").name == "offline"
+    assert resolve("hub").name == "hub"  # an explicit spec still wins
+    monkeypatch.setenv("AUTOGRADER_MODELS", "offline")
+    assert choose("hub") == "offline"
+    shown = capsys.readouterr().out
+    assert shown == "Models: offline (AUTOGRADER_MODELS is set, and it overrides MODELS = 'hub')\n"
+    assert resolve(default="hub").name == "offline"
+    with pytest.raises(UsageError, match="unknown model set 'hbu'"):
+        choose("hbu")
+    assert registry._chosen == {"spec": "hub"}  # a refused choice changes nothing
+
+
 def test_toml_maps_roles_to_folders_hub_ids_and_kit(tmp_path):
     (tmp_path / "enc").mkdir()
     spec = tmp_path / "models.toml"

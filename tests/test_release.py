@@ -6,6 +6,7 @@ on the solutions and fail on the stubs when run like the command grader runs the
 """
 
 import base64
+import hashlib
 import itertools
 import json
 import os
@@ -13,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from autograder.errors import UsageError
 from autograder.labs.encoders_decoders import LAB_ID, PARTS
 
 GRADED = [part for part in PARTS if part.points]
+DIST_INFO = "encoders_decoders_runtime-0.1.0.dist-info"
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +48,8 @@ def test_layout(built):
             ".github/INSTRUCTORS.md", "scripts/check_part.py", "scripts/summary.py",
             "autograder/labs/encoders_decoders/public.py", "autograder/models/kit.py",
             "autograder/models/vendor/gpt2/vocab.json",
-            "autograder/models/vendor/bert-base-uncased/vocab.txt"} <= names
+            "autograder/models/vendor/bert-base-uncased/vocab.txt",
+            "runtime/encoders_decoders_runtime-0.1.0-py3-none-any.whl"} <= names
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == sorted(names)
 
 
@@ -62,8 +66,8 @@ def test_nothing_secret(repo, built):
     assert len(secret) > 50  # the check has something to look for
     generic = secret & release.runtime_lines(repo)
     for name, data in files.items():
-        if name.startswith("autograder/models/vendor/"):
-            continue
+        if name.startswith("autograder/models/vendor/") or name.endswith(".whl"):
+            continue  # the wheel holds the runtime files (checked below)
         text = data.decode("utf-8")
         for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS", "MARK SCHEME"):
             assert marker not in text, f"{marker} in {name}"
@@ -77,6 +81,72 @@ def test_nothing_secret(repo, built):
     # the runtime files are byte-identical copies of the package's
     for name in release.RUNTIME:
         assert files[f"autograder/{name}"] == (repo / "autograder" / name).read_bytes()
+    # and the wheel holds exactly those files, and its metadata
+    with zipfile.ZipFile(out / release.wheel_path()) as runtime:
+        members = {name: runtime.read(name) for name in runtime.namelist()}
+    assert {name: data for name, data in members.items() if name.startswith("autograder/")} == {
+        name: data for name, data in files.items() if name.startswith("autograder/")}
+    assert {name.split("/")[0] for name in members} == {"autograder", f"{DIST_INFO}"}
+
+
+def test_the_runtime_wheel_pins_what_the_notebooks_need_but_torch(repo, built):
+    out, _ = built
+    with zipfile.ZipFile(out / release.wheel_path()) as runtime:
+        meta = runtime.read(f"{DIST_INFO}/METADATA").decode()
+        record = runtime.read(f"{DIST_INFO}/RECORD").decode().splitlines()
+        listed = {line.split(",")[0] for line in record}
+        assert listed == set(runtime.namelist())
+        for line in record[:-1]:  # RECORD lists itself last, without a hash
+            name, digest, size = line.split(",")
+            data = runtime.read(name)
+            sha256 = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).decode().rstrip("=")
+            assert digest == f"sha256={sha256}"
+            assert int(size) == len(data)
+    requires = [line.removeprefix("Requires-Dist: ") for line in meta.splitlines()
+                if line.startswith("Requires-Dist: ")]
+    pins = release.constraints(repo)
+    assert requires == ["torch", *(f"{pins[n][0]}=={pins[n][1]}" for n in release.RUNTIME_PINNED)]
+    assert "Requires-Python: >=3.11" in meta
+
+
+def test_the_leak_guard_looks_inside_the_wheel(repo):
+    files = release.expected_files(repo)
+    hidden = f"autograder/labs/{LAB_ID}/hidden/test_part3_softmax.py"
+    planted = release.wheel.build("x", "1", {hidden: b"x = 1\n"}, summary="x", requires_python=">=3",
+                                  requires=[])
+    with pytest.raises(RuntimeError, match=r"\.whl/autograder/labs/encoders_decoders/hidden/\S+ must not be"):
+        release.check_release(repo, {**files, release.wheel_path(): planted})
+
+
+def test_runtime_url_is_written_into_every_notebook_of_the_pair(repo, tmp_path):
+    out = tmp_path / "template"
+    subprocess.run([sys.executable, "-m", "autograder", "build", "release", "--out", str(out),
+                    "--runtime-url", "github:course/template@fall"], check=True, capture_output=True)
+    address = ("https://raw.githubusercontent.com/course/template/fall/runtime/"
+               "encoders_decoders_runtime-0.1.0-py3-none-any.whl")
+    for part in PARTS:
+        runtime_cells = [cell.source for cell in jupytext.read(out / f"{part.stem}.ipynb").cells
+                         if "lab-runtime" in cell.metadata.get("tags", [])]
+        assert len(runtime_cells) == 1 and f'\nRUNTIME = "{address}"\n' in runtime_cells[0], part.stem
+        assert code_of(out / f"{part.stem}.py") == code_of(out / f"{part.stem}.ipynb")  # the pair agrees
+    # a notebook of the default release says nothing, and only that line differs
+    default = release.expected_files(repo)
+    assert b'"RUNTIME = \\"\\"\\n",' in default["part3_softmax.ipynb"]  # a line of a JSON list
+    assert (out / "part3_softmax.py").read_text().replace(f'"{address}"', '""') == \
+        default["part3_softmax.py"].decode()
+    path = "/content/drive/MyDrive/Course/encoders_decoders_runtime-0.1.0-py3-none-any.whl"
+    assert f'RUNTIME = "{path}"'.encode() in release.expected_files(repo, path)["part1_tokenization.py"]
+
+
+@pytest.mark.parametrize("address, message", [("github:course", "write github:OWNER/REPOSITORY"),
+                                              ("a\"b", "is not an address"), (" ", "is not an address")])
+def test_a_bad_runtime_url_is_a_usage_error(repo, address, message):
+    with pytest.raises(UsageError, match=message):
+        release.expected_files(repo, address)
+
+
+def code_of(path: Path) -> list[str]:
+    return [cell.source for cell in jupytext.read(path).cells if cell.cell_type == "code"]
 
 
 def test_leak_guard_refuses_a_solution(repo):

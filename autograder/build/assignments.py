@@ -16,8 +16,14 @@ region's logic may be in any cell of any of the lab's student notebooks, under a
 A solution cell whose ``grade_id`` starts with ``optional_`` is an optional exercise: stubbed like the
 others, checked for leaks like the others, but worth no points and not among the graded functions.
 
-The ``.ipynb`` is the stub read by Jupytext, with cell ids derived from ``grade_id`` (or the cell index) so
-that the same solutions always give the same bytes.
+Every student notebook also gets the lab's runtime cell, right before the lab's setup cell (``grade_id``
+``setup``): its text is ``templates/setup_cell.py``, the same in every part. It gets the lab's runtime when
+the notebook runs on its own (as on Colab) and says which models the notebook loads (``MODELS``); where the
+runtime is installed already, as under the grader, it installs nothing.
+
+The ``.ipynb`` is the stub read by Jupytext, with cell ids derived from ``grade_id`` (or the cell index among
+the solution's cells; the runtime cell's is ``lab-runtime``) so that the same solutions always give the same
+bytes.
 """
 
 from __future__ import annotations
@@ -39,6 +45,9 @@ _DEF = re.compile(r"^(\s*)(?:async\s+)?def\s+(\w+)")
 _KINDS = {"SOLUTION": "solution", "HIDDEN TESTS": "grade", "MARK SCHEME": "task"}
 _ANSWER_STUB = "YOUR ANSWER HERE"
 OPTIONAL_PREFIX = "optional_"
+SETUP_ID = "setup"  # grade_id of a lab's setup cell: the runtime cell goes right before it
+RUNTIME_CELL = Path(__file__).parent / "templates" / "setup_cell.py"
+RUNTIME_TAG = "lab-runtime"  # the runtime cell's tag and cell id
 
 
 @dataclass
@@ -200,6 +209,45 @@ def check_no_logic_leak(regions: list[leaks.Code], units: list[leaks.Code]) -> N
     if found:
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
         raise RuntimeError(f"{found[0]}{more}")
+def runtime_cell() -> list[str]:
+    """The lines of the runtime cell, header included (shown as a form, code hidden, on Colab)."""
+    body = RUNTIME_CELL.read_text(encoding="utf-8").splitlines(keepends=True)
+    return [f'# %% cellView="form" tags=["{RUNTIME_TAG}"]\n', *body, "\n"]
+
+
+def runtime_notebook_cell():
+    """The runtime cell as a notebook cell, for notebooks built from a solution's cells (nbgrader's)."""
+    (cell,) = jupytext.reads("".join(runtime_cell()), fmt="py:percent").cells
+    cell.id = RUNTIME_TAG
+    return cell
+
+
+def is_runtime_cell(cell) -> bool:
+    """Whether a notebook cell is the runtime cell."""
+    return RUNTIME_TAG in cell.get("metadata", {}).get("tags", [])
+
+
+def student_notebook(stub: str, where: str):
+    """The notebook of a stub's text: Jupytext's reading, with stable cell ids, validated."""
+    notebook = jupytext.reads(stub, fmt="py:percent")
+    index = 0
+    for cell in notebook.cells:
+        if is_runtime_cell(cell):
+            cell.id = RUNTIME_TAG
+            continue
+        cell.id = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell-{index}"
+        index += 1
+    ids = [cell.id for cell in notebook.cells]
+    if len(set(ids)) < len(ids):  # nbformat.validate would "repair" them with random ids
+        raise UsageError(f"{where}: grade_id {max(ids, key=ids.count)!r} is used twice (or clashes with a "
+                         "cell index id)")
+    nbformat.validate(notebook)
+    return notebook
+
+
+def notebook_text(notebook) -> str:
+    """The .ipynb text of a student notebook, as it is committed."""
+    return jupytext.writes(notebook, fmt="ipynb").rstrip("\n") + "\n"
 
 
 def render_assignment(text: str, where: str) -> tuple[str, str]:
@@ -212,21 +260,17 @@ def render_assignment(text: str, where: str) -> tuple[str, str]:
     out, kept, secrets = list(preamble), list(preamble), []
     for cell in cells:
         body, cell_kept, cell_secrets = _clear_cell(cell, where)
+        if cell.nbgrader.get("grade_id") == SETUP_ID:
+            out += runtime_cell()
+            kept += runtime_cell()
         out += [cell.header, *body]
         kept += [cell.header, *cell_kept]
         secrets += cell_secrets
     stub = "".join(out)
     _check_python(stub, f"{where} (generated stub)")
-    notebook = jupytext.reads(stub, fmt="py:percent")
-    for i, cell in enumerate(notebook.cells):
-        cell.id = cell.metadata.get("nbgrader", {}).get("grade_id") or f"cell-{i}"
-    ids = [cell.id for cell in notebook.cells]
-    if len(set(ids)) < len(ids):  # nbformat.validate would "repair" them with random ids
-        raise UsageError(f"{where}: grade_id {max(ids, key=ids.count)!r} is used twice (or clashes with a "
-                         "cell index id)")
-    nbformat.validate(notebook)
+    notebook = student_notebook(stub, where)
     _check_no_leak(secrets, kept, [stub, *(cell.source for cell in notebook.cells)], where)
-    return stub, jupytext.writes(notebook, fmt="ipynb").rstrip("\n") + "\n"
+    return stub, notebook_text(notebook)
 
 
 def expected_files(root: Path, lab: str) -> dict[Path, str]:

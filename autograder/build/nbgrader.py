@@ -2,7 +2,8 @@
 
 The source notebooks are the solution files read by Jupytext, with their nbgrader metadata, solution
 regions and mark schemes kept (nbgrader's ``generate_assignment`` clears them, with the same delimiters as
-``autograder build assignments``). One change makes nbgrader score like the standalone grader:
+``autograder build assignments``), and the student notebooks' runtime cell before the setup cell. One change
+makes nbgrader score like the standalone grader:
 
 - nbgrader grade cells are all-or-nothing, the hidden suites give credit per test. So each public check
   cell (``grade: true`` in solutions, ``check(fn)``) becomes a plain locked cell, and after it come one
@@ -30,7 +31,13 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-from autograder.build.assignments import graded_functions, render_assignment
+from autograder.build.assignments import (
+    SETUP_ID,
+    graded_functions,
+    is_runtime_cell,
+    render_assignment,
+    runtime_notebook_cell,
+)
 from autograder.errors import UsageError
 from autograder.labs.encoders_decoders import LAB_ID, PARTS
 
@@ -190,6 +197,11 @@ def source_notebook(text: str, where: str, part_stem: str, suite: Path | None, s
     if missing:
         raise UsageError(f"{where}: no public check cell for {', '.join(sorted(missing))}, which the hidden "
                          "tests call: add a check(function) cell after each graded function")
+    if not any(map(is_runtime_cell, cells)):  # as in the student notebooks: the runtime cell, then setup
+        setup = next((i for i, c in enumerate(cells)
+                      if c.metadata.get("nbgrader", {}).get("grade_id") == SETUP_ID), None)
+        if setup is not None:
+            cells.insert(setup, runtime_notebook_cell())
     notebook.cells = cells
     ids = [c.id for c in cells]
     if len(set(ids)) < len(ids):

@@ -6,6 +6,9 @@ What students get, generated from the repository (never edited by hand):
 - the runtime they import, and only that: ``autograder.models`` (with the vendored tokenizer files, so the
   offline model kit builds on the runner in seconds, no Hub) and the lab's public checks. Never the hidden
   suites, the grader, the runner or the builders;
+- the same runtime as a wheel, ``runtime/encoders_decoders_runtime-<version>-py3-none-any.whl``, which a
+  notebook's runtime cell installs when the notebook runs on its own (Colab): from the address given with
+  ``--runtime-url``, which the build writes into every notebook's ``RUNTIME = ...`` line;
 - ``scripts/check_part.py`` (runs one part's notebook headless and reports its public checks),
   ``scripts/summary.py`` (the Markdown table of a run) and ``scripts/parts.json``;
 - ``requirements.txt``: what the notebooks and checks need, with its dependency closure, pinned from
@@ -21,21 +24,28 @@ suite, a mark scheme or a gradebook would land in the release. Output is determi
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import shutil
+import zipfile
 from importlib import metadata
 from pathlib import Path
 
 import jupytext
 
+from autograder import __version__
 from autograder.build import leaks as logic
+from autograder.build import wheel
 from autograder.build.assignments import (
     _clear_cell,
     _normalize,
     _split_cells,
     graded_functions,
+    notebook_text,
     notebook_units,
     solution_regions,
+    student_notebook,
 )
 from autograder.errors import UsageError
 from autograder.labs.encoders_decoders import LAB_ID, PARTS
@@ -58,6 +68,14 @@ RUNTIME = (
     "labs/encoders_decoders/public.py",
 )
 VENDOR = "models/vendor"
+# The runtime as a wheel, for notebooks that run on their own (Colab). It pins the libraries the notebooks
+# use as constraints.txt does, except torch: any torch will do, and Colab's own (a CUDA build) must stay.
+RUNTIME_DIST = "encoders-decoders-runtime"
+RUNTIME_PINNED = ("transformers", "tokenizers", "safetensors", "huggingface-hub")
+RUNTIME_PYTHON = f">={PYTHON_VERSION}"
+WHEEL_FOLDER = "runtime"
+RUNTIME_LINE = 'RUNTIME = ""\n'  # in every notebook's runtime cell; --runtime-url fills it in
+GITHUB_SOURCE = re.compile(r"^github:([\w.-]+/[\w.-]+)(?:@([\w./-]+))?$")
 # What the notebooks and the checks import; requirements.txt pins these and their dependency closure.
 REQUIREMENTS = ("torch", "transformers", "tokenizers", "safetensors", "jupytext", "nbformat", "nbclient",
                 "ipykernel")
@@ -172,31 +190,78 @@ def readme(root: Path) -> str:
     pins = constraints(root)
     rows = [f"| {p.number} | `{p.stem}.ipynb` | {p.title} | "
             f"{p.points if p.points else f'{p.manual_points}, graded by hand'} |" for p in PARTS]
-    colab = " ".join(f"{pins[name][0]}=={pins[name][1]}"
-                     for name in ("transformers", "tokenizers", "safetensors", "huggingface-hub"))
     return ((TEMPLATES / "README.md").read_text(encoding="utf-8")
             .replace("@@PARTS_TABLE@@", "\n".join(rows))
-            .replace("@@COLAB_PINS@@", colab)
             .replace("@@TORCH@@", pins["torch"][1]))
 
 
-def expected_files(root: Path) -> dict[str, bytes]:
-    """Every file of the release: relative path -> content."""
+def runtime_files(root: Path) -> dict[str, bytes]:
+    """The runtime, path under the package's parent (``autograder/...``) -> content."""
+    package = root / "autograder"
+    files = {f"autograder/{name}": (package / name).read_bytes() for name in RUNTIME}
+    for path in sorted((package / VENDOR).rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            files[f"autograder/{path.relative_to(package).as_posix()}"] = path.read_bytes()
+    return files
+
+
+def wheel_path() -> str:
+    """Where the runtime wheel is in the release."""
+    return f"{WHEEL_FOLDER}/{wheel.filename(RUNTIME_DIST, __version__)}"
+
+
+def runtime_wheel(root: Path) -> bytes:
+    """The runtime (``runtime_files``) as a wheel that pins what the notebooks need, torch aside."""
+    pins = constraints(root)
+    return wheel.build(RUNTIME_DIST, __version__, runtime_files(root),
+                       summary="What the 'Encoders vs decoders' notebooks import: models and public checks",
+                       requires_python=RUNTIME_PYTHON,
+                       requires=["torch", *(f"{pins[name][0]}=={pins[name][1]}" for name in RUNTIME_PINNED)])
+
+
+def runtime_address(runtime_url: str) -> str:
+    """The address the notebooks install the runtime from: ``github:OWNER/REPO[@REF]`` is the release's own
+    wheel in that repository (on REF, default main); anything else (an https or file URL, a path such as a
+    Google Drive copy's ``/content/drive/MyDrive/...``) is taken as it is."""
+    match = GITHUB_SOURCE.match(runtime_url)
+    if match:
+        repository, ref = match.groups()
+        return f"https://raw.githubusercontent.com/{repository}/{ref or 'main'}/{wheel_path()}"
+    if runtime_url.startswith("github:"):
+        raise UsageError(f"--runtime-url {runtime_url!r}: write github:OWNER/REPOSITORY or "
+                         "github:OWNER/REPOSITORY@BRANCH")
+    if not runtime_url.strip() or any(char in runtime_url for char in "\n\r\"\\"):
+        raise UsageError(f"--runtime-url {runtime_url!r} is not an address")
+    return runtime_url
+
+
+def with_runtime(stub: str, address: str, where: str) -> str:
+    """A stub's text with its runtime cell's ``RUNTIME`` set to ``address``."""
+    if stub.count(RUNTIME_LINE) != 1:
+        raise UsageError(f"{where} has no runtime cell with {RUNTIME_LINE.strip()}: run 'autograder build "
+                         "assignments' first")
+    return stub.replace(RUNTIME_LINE, f"RUNTIME = {json.dumps(address)}\n")
+
+
+def expected_files(root: Path, runtime_url: str | None = None) -> dict[str, bytes]:
+    """Every file of the release: relative path -> content. With ``runtime_url``, the notebooks install the
+    runtime from there when they run on their own (see ``runtime_address``)."""
     root = Path(root)
     files: dict[str, bytes] = {}
     assignments = root / "assignments" / LAB_ID
     for part in PARTS:
-        for suffix in (".ipynb", ".py"):
-            path = assignments / f"{part.stem}{suffix}"
+        paths = {suffix: assignments / f"{part.stem}{suffix}" for suffix in (".py", ".ipynb")}
+        for path in paths.values():
             if not path.is_file():
                 raise UsageError(f"{path} is missing: run 'autograder build assignments' first")
             files[path.name] = path.read_bytes()
-    package = root / "autograder"
-    for name in RUNTIME:
-        files[f"autograder/{name}"] = (package / name).read_bytes()
-    for path in sorted((package / VENDOR).rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            files[f"autograder/{path.relative_to(package).as_posix()}"] = path.read_bytes()
+        if runtime_url:
+            stub = with_runtime(paths[".py"].read_text(encoding="utf-8"), runtime_address(runtime_url),
+                                str(paths[".py"].relative_to(root)))
+            files[paths[".py"].name] = stub.encode()
+            files[paths[".ipynb"].name] = notebook_text(student_notebook(stub, paths[".py"].name)).encode()
+    files.update(runtime_files(root))
+    files[wheel_path()] = runtime_wheel(root)
     for name in ("check_part.py", "summary.py"):
         files[f"scripts/{name}"] = (TEMPLATES / "scripts" / name).read_bytes()
     files["scripts/parts.json"] = parts_json(root).encode()
@@ -235,26 +300,37 @@ def runtime_lines(root: Path) -> set[str]:
             for line in (root / "autograder" / name).read_text(encoding="utf-8").splitlines()}
 
 
+def _entries(files: dict[str, bytes]):
+    """(name shown, path it lands at, content) of every released file and of every file inside a released
+    wheel (shown as ``WHEEL/MEMBER``; it lands at MEMBER, as pip installs it)."""
+    for name, data in files.items():
+        yield name, name, data
+        if name.endswith(".whl"):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                for member in archive.namelist():
+                    yield f"{name}/{member}", member, archive.read(member)
+
+
 def leaks(root: Path, files: dict[str, bytes]) -> list[str]:
     """Why ``files`` may not be released: a hidden suite, the grader, a gradebook, a region delimiter, or a
-    line of a solution region. A solution line that the public runtime already holds verbatim (a library
-    call such as ``inputs = tokenizer(prompt, return_tensors="pt")``, which the public checks make too)
-    reveals nothing, but two such lines in a row anywhere, or one in a notebook or script, still count."""
+    line of a solution region, in a file or inside a wheel. A solution line that the public runtime already
+    holds verbatim (a library call such as ``inputs = tokenizer(prompt, return_tensors="pt")``, which the
+    public checks make too) reveals nothing, but two such lines in a row anywhere, or one in a notebook or
+    script, still count."""
     secret = solution_lines(root)
     generic = secret & runtime_lines(root)
     problems = []
-    for name, data in files.items():
-        parts = Path(name).parts
-        if any(part in FORBIDDEN_NAMES for part in parts):
+    for name, path, data in _entries(files):
+        if any(part in FORBIDDEN_NAMES for part in Path(path).parts):
             problems.append(f"{name} must not be in the student template")
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             continue
         problems += [f"{name} holds the delimiter {marker!r}" for marker in FORBIDDEN_TEXT if marker in text]
-        if name.startswith("autograder/models/vendor/"):
+        if path.startswith("autograder/models/vendor/"):
             continue  # tokenizer vocabularies: one word per line
-        runtime = name.startswith("autograder/")
+        runtime = path.startswith("autograder/")
         previous = False
         for line in text.splitlines():
             normalized = _normalize(line)
@@ -293,13 +369,13 @@ def check_release(root: Path, files: dict[str, bytes]) -> None:
                                                         if len(problems) > 1 else ""))
 
 
-def build(root: Path, out: Path) -> list[Path]:
+def build(root: Path, out: Path, runtime_url: str | None = None) -> list[Path]:
     """Write the release into ``out`` and return the written paths.
 
     ``out`` must be empty, missing, or a previous release (it then is emptied, except for ``.git``, so the
-    template repository's clone can be rebuilt in place).
+    template repository's clone can be rebuilt in place). ``runtime_url``: see ``expected_files``.
     """
-    files = expected_files(Path(root))
+    files = expected_files(Path(root), runtime_url)
     out = Path(out)
     if out.exists():
         if not out.is_dir():

@@ -1,7 +1,8 @@
 """Reference models by role: resolve a model set and load a (tokenizer, model) pair from it.
 
-    from autograder.models import load_pair
-    tokenizer, model = load_pair("decoder")   # AUTOGRADER_MODELS=offline|hub|FILE.toml picks the set
+    from autograder.models import choose, load_pair
+    choose("offline")                         # a notebook's MODELS; AUTOGRADER_MODELS, when set, wins
+    tokenizer, model = load_pair("decoder")   # offline|hub|FILE.toml: the set in force
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from functools import cache
 from pathlib import Path
 
 from autograder.errors import UsageError
-from autograder.models import kit
-from autograder.models.registry import ROLES, ModelSet, Source, resolve, selected_spec
+from autograder.models import kit, registry
+from autograder.models.registry import ENV_VAR, ROLES, ModelSet, Source, resolve, selected_spec
 
-__all__ = ["ROLES", "ModelLoadError", "ModelSet", "Source", "load_pair", "local_folder", "resolve",
+__all__ = ["ROLES", "ModelLoadError", "ModelSet", "Source", "choose", "load_pair", "local_folder", "resolve",
            "selected_spec", "without_unknown_token"]
+
+_SHOWN = {"hub": "the real models from the Hugging Face Hub; the first run downloads them, about 800 MB",
+          "offline": "the offline kit: tiny stand-ins with the real tokenizers, no download, "
+                     "nonsense predictions"}
 
 _AUTO_CLASSES = {"encoder": "AutoModelForSequenceClassification", "decoder": "AutoModelForCausalLM"}
 
@@ -47,18 +52,31 @@ def _load(role: str, source: Source):
         tokenizer = transformers.AutoTokenizer.from_pretrained(where, revision=source.revision)
         model = auto_model.from_pretrained(where, revision=source.revision)
     except (OSError, ValueError) as exc:
-        hint = ("; with no network, set AUTOGRADER_MODELS=offline to use the offline model kit"
-                if folder is None else "")
+        hint = ('; with no network, use the offline model kit: MODELS = "offline" in the notebook\'s first '
+                "code cell, or AUTOGRADER_MODELS=offline" if folder is None else "")
         raise ModelLoadError(f"could not load the {role} model from {source}: "
                              f"{str(exc).splitlines()[0]}{hint}") from None
     return tokenizer, model.eval()
 
 
+def choose(spec: str) -> str:
+    """The notebook's choice of models (its setup cell's MODELS: "hub", "offline" or a TOML file), for
+    every later `load_pair` without a spec; $AUTOGRADER_MODELS, when set, still wins. Prints, and returns,
+    the set in force."""
+    registry.choose(spec)
+    in_force = selected_spec(default="hub")
+    if in_force == spec:
+        print(f"Models: {spec} ({_SHOWN[spec]})" if spec in _SHOWN else f"Models: {spec}")
+    else:
+        print(f"Models: {in_force} ({ENV_VAR} is set, and it overrides MODELS = {spec!r})")
+    return in_force
+
+
 def load_pair(role: str, spec: str | None = None, default: str = "hub"):
     """(tokenizer, model in eval mode) for `role` in the selected model set; cached per process.
 
-    `default` applies when neither `spec` nor $AUTOGRADER_MODELS is set: notebooks default to the real Hub
-    models, the grader and the tests pass "offline".
+    `default` applies when neither `spec`, $AUTOGRADER_MODELS nor the notebook's `choose` says: notebooks
+    default to the real Hub models, the grader and the tests pass "offline".
     """
     return _load(role, resolve(spec, default)[role])
 

@@ -9,8 +9,9 @@ pinned revisions) or the path of a TOML file:
     decoder = "gpt2@607a30d"     # ... or a Hub id, optionally @revision
     decoder_eos = "kit:decoder_eos"
 
-The spec comes from `--models`, else the environment variable AUTOGRADER_MODELS, else a default that the
-caller gives (`offline` for grading and tests; `hub` for students' notebooks).
+The spec comes from `--models`, else the environment variable AUTOGRADER_MODELS, else the notebook's own
+choice (`choose`, its setup cell's MODELS), else a default that the caller gives (`offline` for grading and
+tests; `hub` for students' notebooks).
 """
 
 from __future__ import annotations
@@ -83,9 +84,21 @@ class ModelSet:
         return cls(data["name"], {role: Source(*source) for role, source in data["sources"].items()})
 
 
+_chosen: dict[str, str] = {}  # "spec": what the notebook chose with `choose`
+
+
+def choose(spec: str) -> None:
+    """Take `spec` as the notebook's choice of model set; a set that does not resolve is refused now (a
+    UsageError in the setup cell), not at the first model load."""
+    resolve(spec)
+    _chosen["spec"] = spec
+
+
 def selected_spec(spec: str | None = None, default: str = "offline") -> str:
-    """The spec in force: the argument, else $AUTOGRADER_MODELS, else `default`."""
-    return spec or os.environ.get(ENV_VAR) or default
+    """The spec in force: the argument, else $AUTOGRADER_MODELS, else the notebook's choice, else `default`.
+    The environment comes before the notebook so that whoever runs a notebook (the grader, the Classroom
+    checks, `AUTOGRADER_MODELS=offline jupyter lab`) decides, whatever its MODELS says."""
+    return spec or os.environ.get(ENV_VAR) or _chosen.get("spec") or default
 
 
 _pinned: dict[str, ModelSet] = {}

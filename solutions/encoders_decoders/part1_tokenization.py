@@ -35,18 +35,19 @@
 #   sentiment of a sentence (NEGATIVE / POSITIVE). It uses the uncased WordPiece tokenizer of BERT;
 # - a **decoder**, `gpt2`: a language model that predicts the next token. It uses byte-level BPE.
 #
-# `load_pair(role)` returns a `(tokenizer, model)` pair for a role. By default it downloads the real models
-# (once, then they are cached). Without internet, set the environment variable `AUTOGRADER_MODELS=offline`
-# before starting Jupyter: you then get tiny stand-in models that share the **real** tokenizers but have
-# random weights, so their predictions are nonsense while tokenization and tensor shapes are real. Part 1
-# only needs the tokenizers, which are identical in both cases.
+# `load_pair(role)` returns a `(tokenizer, model)` pair for a role, from the models that `MODELS` in the first
+# code cell below chooses (that cell also installs the lab's runtime where it is missing, on Colab for
+# instance). With `MODELS = "hub"`, the default, it downloads the real models (once, then they are cached).
+# Without internet, set `MODELS = "offline"`: you then get tiny stand-in models that share the **real**
+# tokenizers but have random weights, so their predictions are nonsense while tokenization and tensor shapes
+# are real. Part 1 only needs the tokenizers, which are identical in both cases.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 from autograder.labs.encoders_decoders.public import check
 from autograder.models import load_pair
 
-# Which models: AUTOGRADER_MODELS=hub (default: the real models, needs internet once),
-# offline (tiny stand-ins that share the real tokenizers), or a TOML file.
+# The models MODELS chose in the cell above: "hub" (the real models, needs internet once) or "offline"
+# (tiny stand-ins that share the real tokenizers).
 bert_tokenizer, classifier = load_pair("encoder")
 gpt2_tokenizer, gpt2 = load_pair("decoder")
 

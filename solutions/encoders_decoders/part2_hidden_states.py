@@ -35,8 +35,9 @@
 # ## Setup
 #
 # As in Part 1, `load_pair` gives the real models by default and tiny random stand-ins with
-# `AUTOGRADER_MODELS=offline`. With the stand-ins the shapes are small (e.g. a hidden size of 32 rather than
-# 768) and the numbers are meaningless, but everything you compute here works the same way.
+# `MODELS = "offline"` in the first code cell below. With the stand-ins the shapes are small (e.g. a hidden
+# size of 32 rather than 768) and the numbers are meaningless, but everything you compute here works the
+# same way.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import torch
@@ -45,8 +46,8 @@ import torch.nn.functional as F
 from autograder.labs.encoders_decoders.public import check
 from autograder.models import load_pair
 
-# Which models: AUTOGRADER_MODELS=hub (default: the real models, needs internet once),
-# offline (tiny stand-ins that share the real tokenizers), or a TOML file.
+# The models MODELS chose in the cell above: "hub" (the real models, needs internet once) or "offline"
+# (tiny stand-ins that share the real tokenizers).
 bert_tokenizer, classifier = load_pair("encoder")
 gpt2_tokenizer, gpt2 = load_pair("decoder")
 

@@ -27,7 +27,7 @@
 # %% [markdown]
 # ## Setup
 #
-# As before, the real models by default, tiny random stand-ins with `AUTOGRADER_MODELS=offline` (their
+# As before, the real models by default, tiny random stand-ins with `MODELS = "offline"` (their
 # probabilities are then close to uniform nonsense; the code is the same).
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -36,8 +36,8 @@ import torch
 from autograder.labs.encoders_decoders.public import check
 from autograder.models import load_pair
 
-# Which models: AUTOGRADER_MODELS=hub (default: the real models, needs internet once),
-# offline (tiny stand-ins that share the real tokenizers), or a TOML file.
+# The models MODELS chose in the cell above: "hub" (the real models, needs internet once) or "offline"
+# (tiny stand-ins that share the real tokenizers).
 bert_tokenizer, classifier = load_pair("encoder")
 gpt2_tokenizer, gpt2 = load_pair("decoder")
 

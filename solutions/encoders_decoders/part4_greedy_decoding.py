@@ -29,7 +29,7 @@
 # %% [markdown]
 # ## Setup
 #
-# As before, the real GPT-2 by default, a tiny random stand-in with `AUTOGRADER_MODELS=offline` (its "text"
+# As before, the real GPT-2 by default, a tiny random stand-in with `MODELS = "offline"` (its "text"
 # is then a random string of tokens, but the loop and the comparison with `generate` work the same).
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -38,8 +38,8 @@ import torch
 from autograder.labs.encoders_decoders.public import check
 from autograder.models import load_pair
 
-# Which models: AUTOGRADER_MODELS=hub (default: the real models, needs internet once),
-# offline (tiny stand-ins that share the real tokenizers), or a TOML file.
+# The models MODELS chose in the cell above: "hub" (the real models, needs internet once) or "offline"
+# (tiny stand-ins that share the real tokenizers).
 gpt2_tokenizer, gpt2 = load_pair("decoder")
 
 PROMPT = "Today I believe we can finally"

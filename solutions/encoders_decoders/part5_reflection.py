@@ -26,7 +26,7 @@
 # %% [markdown]
 # ## Setup and a last side-by-side look
 #
-# The cell below feeds one sentence to both models. (With `AUTOGRADER_MODELS=offline` the models are random
+# The cells below feed one sentence to both models. (With `MODELS = "offline"` the models are random
 # stand-ins, so the predictions are nonsense; the shapes are the point.)
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -34,8 +34,8 @@ import torch
 
 from autograder.models import load_pair
 
-# Which models: AUTOGRADER_MODELS=hub (default: the real models, needs internet once),
-# offline (tiny stand-ins that share the real tokenizers), or a TOML file.
+# The models MODELS chose in the cell above: "hub" (the real models, needs internet once) or "offline"
+# (tiny stand-ins that share the real tokenizers).
 bert_tokenizer, classifier = load_pair("encoder")
 gpt2_tokenizer, gpt2 = load_pair("decoder")
 
