@@ -20,6 +20,9 @@ import resource
 import sys
 import tempfile
 
+import pyprctl
+
+from autograder.models import kit
 from autograder.runner import audit, landlock, namespaces, syscall_filter
 
 CHILD_UID_BASE = 2_000_000_000  # + the child's pid: a user id no account and no other child has
@@ -124,8 +127,6 @@ def _enter_namespaces(as_root: bool, uid: int, layers: dict[str, str]) -> str | 
             layers["namespaces"] = namespaces.unshare_directly()
             return "direct"
         _become(uid)  # a user namespace can map only its creator's own id
-        import pyprctl
-
         pyprctl.set_dumpable(True)  # cleared by the change of user id; /proc/self is root's without it
     result = _step(namespaces.unshare_as_user)
     layers["namespaces"] = result
@@ -144,8 +145,6 @@ def _become(uid: int) -> None:
 
 def _drop_bounding_set() -> None:
     """No capability can come back through a program run later (also refused by the seccomp filter)."""
-    import pyprctl
-
     for cap in pyprctl.Cap:
         with contextlib.suppress(OSError):
             pyprctl.capbset_drop(cap)
@@ -154,8 +153,6 @@ def _drop_bounding_set() -> None:
 def _drop_capabilities() -> str:
     """Clear every capability set (in a user namespace the child holds them all over its own namespaces:
     enough to undo its mounts), forbid gaining any, and read back what the kernel says is left."""
-    import pyprctl
-
     with contextlib.suppress(OSError):
         _drop_bounding_set()
         pyprctl.cap_ambient_clear_all()
@@ -188,8 +185,6 @@ def _readable(hide: tuple[str, ...]) -> list[str]:
     the system's libraries and settings, /proc and /sys, but nothing in `hide` (hidden suites, solutions,
     the class's submissions and results). A checkout on sys.path gives only this package, not the
     repository around it."""
-    from autograder.models import kit
-
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     roots = {sys.prefix, sys.base_prefix, package, str(kit.default_root()), "/usr", "/lib", "/lib64", "/etc",
              "/proc", "/sys"}

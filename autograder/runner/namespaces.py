@@ -126,8 +126,9 @@ def _mounts() -> list[tuple[str, int]]:
 def needed_under(roots: tuple[str, ...]) -> list[str]:
     """The outermost folders under `roots` that Python needs: its prefixes, sys.path and this package."""
     package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    wanted = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, package_root, *sys.path)
-              if p and os.path.isdir(p)}
+    # As named and as resolved: a venv reached through a symlink under /tmp is imported from by its name.
+    named = [p for p in (sys.prefix, sys.base_prefix, package_root, *sys.path) if p and os.path.isdir(p)]
+    wanted = {*map(os.path.abspath, named), *map(os.path.realpath, named)}
     inside = sorted(p for p in wanted if any(p == r or p.startswith(r + os.sep) for r in roots) and
                     p not in roots)
     return [p for i, p in enumerate(inside) if not any(p.startswith(q + os.sep) for q in inside[:i])]
