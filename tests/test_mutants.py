@@ -42,7 +42,7 @@ def _console() -> tuple[Console, io.StringIO]:
 
 def test_every_graded_function_yields_distinct_mutants(mutants):
     graded = {name for path in BASES["solution"].glob("part*.py") for name in graded_functions(path)}
-    assert len(graded) == 15
+    assert {"model_input_table", "prefix_shift", "softmax", "greedy_generate"} <= graded  # every part is read
     counts = {name: sum(m.function == name for m in mutants) for name in graded}
     assert all(count >= 3 for count in counts.values()), counts
     assert len({m.name for m in mutants}) == len(mutants), "two mutants share a name"
