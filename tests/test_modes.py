@@ -18,7 +18,7 @@ from pathlib import Path
 import psutil
 import pytest
 from corpus import REPO
-from test_submissions import MANIFEST, Batch, check_batch_integrity, check_sample
+from test_submissions import MANIFEST, Batch, check_batch_integrity, check_sample, sample_params
 
 from autograder.runner import landlock
 from autograder.runner.confinement import CHILD_UID_BASE, missing
@@ -94,7 +94,7 @@ def mode_batch(request):
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.mark.parametrize("name", SAMPLES)
+@pytest.mark.parametrize("name", sample_params(SAMPLES))  # a known weakness stays a strict expected failure
 def test_sample_in_every_mode(mode_batch, name):
     check_sample(mode_batch, name)
 

@@ -110,7 +110,7 @@ def full_batch(tmp_path_factory) -> Batch:
     return _batch(list(MANIFEST), tmp_path_factory)
 
 
-def _params(names: list[str], marks=()) -> list:
+def sample_params(names: list[str], marks=()) -> list:
     params = []
     for name in names:
         reason = MANIFEST[name].get("xfail_reason")
@@ -136,13 +136,13 @@ def check_sample(batch: Batch, name: str) -> None:
     assert not leaked, f"{name}: the student's reports contain {leaked}"
 
 
-@pytest.mark.parametrize("name", _params(FAST))
+@pytest.mark.parametrize("name", sample_params(FAST))
 def test_fast_sample(fast_batch, name):
     check_sample(fast_batch, name)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", _params(list(MANIFEST), marks=[pytest.mark.slow]))
+@pytest.mark.parametrize("name", sample_params(list(MANIFEST), marks=[pytest.mark.slow]))
 def test_corpus_sample(full_batch, name):
     check_sample(full_batch, name)
 
