@@ -383,3 +383,17 @@ def test_a_submission_stops_at_its_time_budget(zygote):
         assert caught.value.kind == "timeout"
     finally:
         process.close()
+
+
+def test_a_module_of_the_grader_not_yet_loaded_imports_in_the_child(zygote):
+    """The student's setup cell imports the lab's public checks, which the zygote never loaded: the sandbox
+    must let Python list the folders above the hidden suites (and read nothing in them)."""
+    cells = ["from autograder.labs.encoders_decoders.public import check",
+             "def where():\n    return check.__module__"]
+    process = StudentProcess(zygote, cells)
+    try:
+        process.start()
+        assert [report.error for report in process.reports.values()] == [None, None]
+        assert process.call("where") == "autograder.labs.encoders_decoders.public"
+    finally:
+        process.close()

@@ -160,6 +160,9 @@ def check_batch_integrity(batch: Batch, tmp_path: Path) -> None:
     stray = [p for p in batch.root.rglob("results.json") if p.parent.parent != batch.out]
     assert not stray, f"results.json outside the grader's own: {stray}"
     assert not [m for m in MARKERS if m.exists()], "a planted sitecustomize.py or torch.py was imported"
+    if "solution" in batch.names:  # the sandbox takes nothing an honest notebook needs: every cell runs
+        feedback = (batch.out / "solution" / "feedback.md").read_text()
+        assert "did not run cleanly" not in feedback, feedback[:3000]
     # Other students are unaffected: the solution graded alone gives the same tests as in the batch.
     if "solution" in batch.names:
         alone = tmp_path / "alone"

@@ -72,7 +72,8 @@ def confine(limits, keep_fd: int) -> dict[str, str]:
     workdir = _make_workdir(workdir_name(zygote, outer_pid))
     writable = [workdir, *(tuple(namespaces.SHARED_TMP) if private_tmp else ())]
     try:  # the kit's folder is named by the grader's environment, and opened with the grader's user id
-        rules = landlock.ruleset(_readable(hide), writable, DEVICES)
+        readable, listable = _readable(hide)
+        rules = landlock.ruleset(readable, writable, DEVICES, listable)
     except OSError as exc:
         rules, layers["landlock"] = None, f"{MISSING}: {exc}"
     if how == "direct":  # root in the grader's own user namespace: drop to the child's user id
@@ -180,11 +181,12 @@ def _limits(as_root: bool, uid: int, limits) -> str:
     return f"{MISSING}: could not set limits {failed}" if failed else "set"
 
 
-def _readable(hide: tuple[str, ...]) -> list[str]:
+def _readable(hide: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """What the child may read: Python and its packages, this package, the model kit and the Hub's cache,
     the system's libraries and settings, /proc and /sys, but nothing in `hide` (hidden suites, solutions,
     the class's submissions and results). A checkout on sys.path gives only this package, not the
-    repository around it."""
+    repository around it. Returns (paths to read beneath, folders only to list): the folders above a
+    hidden one must be listable, or Python cannot import from them (listing shows names, not contents)."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     roots = {sys.prefix, sys.base_prefix, package, str(kit.default_root()), "/usr", "/lib", "/lib64", "/etc",
              "/proc", "/sys"}
@@ -197,9 +199,15 @@ def _readable(hide: tuple[str, ...]) -> list[str]:
             roots.add(entry)
     excluded = {os.path.realpath(p) for p in hide}
     found: list[str] = []
+    listable: set[str] = set()
     for root in sorted({os.path.realpath(r) for r in roots if r and os.path.exists(r)}):
         found += _beneath_except(root, excluded)
-    return found
+        for path in excluded:
+            if path.startswith(root + os.sep):
+                parts = os.path.relpath(os.path.dirname(path), root).split(os.sep)
+                listable.update(os.path.normpath(os.path.join(root, *parts[:i]))
+                                for i in range(len(parts) + 1))
+    return found, sorted(listable)
 
 
 def _beneath_except(root: str, excluded: set[str]) -> list[str]:

@@ -58,9 +58,10 @@ def abi() -> int:
         return 0
 
 
-def ruleset(read: list[str], write: list[str], files: dict[str, bool]) -> int:
-    """A ruleset allowing reading beneath each folder of `read`, everything beneath each of `write`, and
-    reading (and writing, where True) each single file of `files`; denying the rest of the file system,
+def ruleset(read: list[str], write: list[str], files: dict[str, bool], listable: list[str] = ()) -> int:
+    """A ruleset allowing reading beneath each folder of `read`, everything beneath each of `write`,
+    reading (and writing, where True) each single file of `files`, and listing (names only) beneath each
+    folder of `listable`; denying the rest of the file system,
     TCP, and signals and abstract sockets beyond this process's descendants. Made before the process drops
     its user id (a path it could not open then is one it could not reach anyway). Returns its descriptor
     for `enforce`; OSError if Landlock is not there."""
@@ -78,6 +79,8 @@ def ruleset(read: list[str], write: list[str], files: dict[str, bool]) -> int:
             _allow(fd, path, handled & ~EXECUTE)
         for path, writable in files.items():
             _allow(fd, path, (READ_FILE | (WRITE_FILE | TRUNCATE if writable else 0)) & handled)
+        for path in listable:
+            _allow(fd, path, READ_DIR & handled)
     except OSError:
         os.close(fd)
         raise
