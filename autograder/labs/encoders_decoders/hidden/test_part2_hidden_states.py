@@ -282,8 +282,10 @@ def test_prefix_shift_encoder_only_cls_shared_bert(student, reference):
 
 @points(1)
 def test_prefix_shift_decoder_prefix_stays_gpt2(student, reference):
-    """prefix_shift: a decoder's shared positions do not move (GPT-2, the last word differs)"""
+    """prefix_shift: a decoder's shared positions do not move (GPT-2, the last word differs; and two texts
+    that share no first token, so no position)"""
     _check_prefix_shift(student, reference, "decoder", SPRING_SEASON, SPRING_SEASON.replace("Kyoto", "Paris"))
+    _check_prefix_shift(student, reference, "decoder", CATS, DOGS)
 
 
 @points(1)
