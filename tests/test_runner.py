@@ -367,6 +367,24 @@ def test_a_forged_reply_is_refused_and_the_grader_goes_on(zygote, kind):
         process.close()
 
 
+def test_a_reply_is_capped_by_the_answer_the_call_expects(zygote):
+    """A reply may be as large as the call's answer can be, in any form (a float64 tensor, a list of
+    floats), and no larger: the same 300,000 numbers pass when the call expects that many and are refused
+    unread when it expects a small answer."""
+    process = StudentProcess(zygote, ["import torch\ndef numbers(n, as_list):\n"
+                                      "    x = torch.rand(n, dtype=torch.float64)\n"
+                                      "    return x.tolist() if as_list else x"])
+    try:
+        process.start()
+        for as_list in (False, True):
+            assert len(process.call("numbers", 300_000, as_list, answer_size=300_000)) == 300_000
+            with pytest.raises(StudentFailure, match="byte limit") as caught:
+                process.call("numbers", 300_000, as_list)
+            assert caught.value.kind == "type"
+    finally:
+        process.close()
+
+
 def test_a_submission_stops_at_its_time_budget(zygote):
     """Slow cells (each within the cell limit) and a function that hangs cost the submission its budget,
     not more: the cells after it do not run and no call is made once it is spent."""

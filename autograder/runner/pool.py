@@ -26,9 +26,14 @@ from autograder.runner import confinement, protocol, tampering
 from autograder.runner.child import Limits
 
 GRACE = 10.0  # seconds the parent waits beyond the child's own alarm before killing it
-# Bytes of one message from a child. The largest legitimate one, a real model's hidden states, is about
-# 2 MB; anything larger is refused unread, so no reply can make the grader's memory grow.
-REPLY_LIMIT = 16 * 2**20
+# Bytes of one message from a child: a cell's report, or a graded call's answer. A call whose answer may
+# legitimately be larger (hidden states, a vocabulary's logits per step) says how many numbers it holds
+# (`answer_size`, see `reply_limit`). Anything over the cap is refused unread, so no reply can make the
+# grader's memory grow beyond what that call's real answer needs.
+MESSAGE_LIMIT = 2**20
+# A number as a student may return it: 8 bytes of float64 tensor data (11 in base64), or a JSON float in a
+# list such as "-0.12345678901234567," (about 22).
+BYTES_PER_NUMBER = 32
 
 
 class StudentFailure(Exception):
@@ -51,6 +56,11 @@ def tokenizer(role: str, unknown_token: bool = True) -> dict:
 
 
 WEAK_ISOLATION = "AUTOGRADER_ALLOW_WEAK_ISOLATION"
+
+
+def reply_limit(answer_size: int) -> int:
+    """Bytes a call's reply may have when its answer holds at most `answer_size` numbers."""
+    return MESSAGE_LIMIT + BYTES_PER_NUMBER * answer_size
 
 
 def describe(layers: dict[str, str]) -> str:
@@ -233,7 +243,7 @@ class StudentProcess:
     def _receive_confinement(self) -> None:
         """The child's first message, sent before any student code ran: what confinement it got. Checked
         against the policy (`Zygote.check`) before the student's cells go on."""
-        event = protocol.receive(self._sock, REPLY_LIMIT, self._within(self.zygote.limits.cell_timeout))
+        event = protocol.receive(self._sock, MESSAGE_LIMIT, self._within(self.zygote.limits.cell_timeout))
         layers = event.get("layers") if event.get("event") == "confined" else None
         if type(layers) is not dict or not all(type(k) is str and type(v) is str for k, v in layers.items()):
             raise protocol.ProtocolError("no confinement report")
@@ -248,7 +258,7 @@ class StudentProcess:
         """The child's next cell event, checked field by field (it is written by a process the student's
         code runs in), within one cell's time: a cell that trickles bytes cannot stretch it."""
         limits = self.zygote.limits
-        event = protocol.receive(self._sock, REPLY_LIMIT, self._within(limits.cell_timeout))
+        event = protocol.receive(self._sock, MESSAGE_LIMIT, self._within(limits.cell_timeout))
         kind, index = event.get("event"), event.get("index")
         if kind == "ready":
             return event
@@ -262,13 +272,14 @@ class StudentProcess:
         return event
 
     def call(self, function: str, *args, forbid: tuple[str, ...] = (), spy: tuple[str, ...] = (),
-             flip: tuple[str, ...] = ()):
+             flip: tuple[str, ...] = (), answer_size: int = 0):
         """The plain-data value of `function(*args)` in the child; StudentFailure if there is none.
 
         `forbid` names guard families ("softmax", "generate") that must not be used during the call; `spy`
         names functions of the notebook whose calls are counted (see `last_spied`); `flip` names softmax-like
         functions of the notebook whose result is reversed along its `dim` during the call (a result that
-        really comes from them changes predictably).
+        really comes from them changes predictably). `answer_size` bounds the numbers a correct answer holds,
+        for a call whose answer may pass `MESSAGE_LIMIT` (`reply_limit`).
         """
         if self._out_of_time():
             raise StudentFailure("timeout", f"{function}() was not called: {self._budget_note()}")
@@ -283,12 +294,12 @@ class StudentProcess:
             self.start()
         request = {"function": function, "args": protocol.encode(list(args)), "forbid": list(forbid),
                    "spy": list(spy), "flip": list(flip)}
-        deadline = self._within(self.zygote.limits.call_timeout)
+        deadline, limit = self._within(self.zygote.limits.call_timeout), reply_limit(answer_size)
         violation = None
         try:
             self._sock.settimeout(max(deadline - time.monotonic(), 0.001))
             protocol.send(self._sock, request)
-            while (reply := protocol.receive(self._sock, REPLY_LIMIT, deadline)).get("event") == "violation":
+            while (reply := protocol.receive(self._sock, limit, deadline)).get("event") == "violation":
                 if violation is not None:  # the child sends one; more is not the grader's child talking
                     raise protocol.ProtocolError("more than one violation report")
                 violation = str(reply.get("label"))[:200]

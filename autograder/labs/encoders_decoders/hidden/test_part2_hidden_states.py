@@ -36,10 +36,10 @@ GENERIC = ("it must work for any model: use the generic interface (model(**input
            "output_hidden_states=True), model.get_input_embeddings()), not attributes of one architecture")
 
 
-def _call(student, function: str, *args):
+def _call(student, function: str, *args, answer_size: int):
     """The student's value; an AttributeError on a model gets a hint about architecture-specific code."""
     try:
-        return student.call(function, *args)
+        return student.call(function, *args, answer_size=answer_size)
     except StudentFailure as exc:
         if exc.kind == "raised" and "AttributeError" in str(exc) and "has no attribute" in str(exc):
             raise CheckFailed(f"{exc}; {GENERIC}") from None
@@ -57,6 +57,14 @@ def _expect_depths(got, expected: torch.Tensor, what: str) -> None:
                           "the embedding output first, then one per layer")
     raise CheckFailed(f"{what}: one entry per layer but the embedding output is missing: "
                       "hidden_states[0] (the embedding output) comes first, then one per layer")
+
+
+def _states_size(reference, role: str, *texts: str) -> int:
+    """How many numbers every hidden state of `texts` holds: a bound on any answer about them (a correct
+    one is smaller), which the grader's reply cap follows."""
+    tok, mdl = reference(role)
+    tokens = sum(len(tok(text)["input_ids"]) for text in texts)
+    return (mdl.config.num_hidden_layers + 1) * tokens * mdl.config.hidden_size
 
 
 def _hidden_states(reference, role: str, text: str) -> torch.Tensor:
@@ -82,7 +90,8 @@ def _check_embedding(student, reference, role: str, text: str, position: int | N
     position = input_ids.shape[1] - 1 if position is None else position
     expected = mdl.get_input_embeddings().weight[input_ids[0, position]].detach()
     what = f"input_embedding(<{NAMES[role]}>, <ids of {text!r}>, {position})"
-    got = _call(student, "input_embedding", model(role), input_ids, position)
+    got = _call(student, "input_embedding", model(role), input_ids, position,
+                answer_size=_states_size(reference, role, text))
     expect_shape(got, tuple(expected.shape), what, "(H,)")
     embedding_output = _hidden_states(reference, role, text)[0, position]
     if not torch.allclose(embedding_output, expected, atol=1e-5) and \
@@ -117,7 +126,8 @@ def test_embedding_matches_embedding_matrix_llama(student, reference):
 def _check_stack(student, reference, role: str, text: str) -> None:
     expected = _hidden_states(reference, role, text)
     what = f"hidden_state_stack(<{NAMES[role]}>, tokenizer, {text!r})"
-    got = _call(student, "hidden_state_stack", model(role), tokenizer(role), text)
+    got = _call(student, "hidden_state_stack", model(role), tokenizer(role), text,
+                answer_size=_states_size(reference, role, text))
     if isinstance(got, (list, tuple)):
         raise CheckFailed(f"{what}: expected one tensor, got a {type(got).__name__}; stack the hidden states "
                           "with torch.stack")
@@ -152,7 +162,8 @@ def _check_trajectory(student, reference, role: str, text: str, position: int | 
     position = stack.shape[1] - 1 if position is None else position
     expected = stack[:, position]
     what = f"token_trajectory(<{NAMES[role]}>, tokenizer, {text!r}, {position})"
-    got = _call(student, "token_trajectory", model(role), tokenizer(role), text, position)
+    got = _call(student, "token_trajectory", model(role), tokenizer(role), text, position,
+                answer_size=_states_size(reference, role, text))
     _expect_depths(got, expected, what)
     expect_shape(got, tuple(expected.shape), what, "(L+1, H)")
     expect_close(got, expected, what)
@@ -183,7 +194,8 @@ def _check_sentence_vector(student, reference, role: str, text: str) -> None:
     stack = _hidden_states(reference, role, text)
     expected = stack[-1, 0]
     what = f"sentence_vector(<{NAMES[role]}>, tokenizer, {text!r})"
-    got = _call(student, "sentence_vector", model(role), tokenizer(role), text)
+    got = _call(student, "sentence_vector", model(role), tokenizer(role), text,
+                answer_size=_states_size(reference, role, text))
     expect_shape(got, tuple(expected.shape), what, "(H,)")
     if torch.allclose(got.float(), stack[-1].mean(0), atol=1e-5):
         raise CheckFailed(f"{what}: this is the mean over all tokens; return the first token's vector")
@@ -219,7 +231,8 @@ def _check_similarity(student, reference, role: str, text_a: str, text_b: str, w
     b = _hidden_states(reference, role, text_b)[:, pos_b]
     expected = F.cosine_similarity(a, b, dim=-1)
     what = f"layerwise_similarity(<{NAMES[role]}>, tokenizer, {text_a!r}, {pos_a}, {text_b!r}, {pos_b})"
-    got = _call(student, "layerwise_similarity", model(role), tokenizer(role), text_a, pos_a, text_b, pos_b)
+    got = _call(student, "layerwise_similarity", model(role), tokenizer(role), text_a, pos_a, text_b, pos_b,
+                answer_size=_states_size(reference, role, text_a, text_b))
     _expect_depths(got, expected, what)
     expect_shape(got, tuple(expected.shape), what, "(L+1,)")
     expect_close(got, expected, what, atol=1e-5)
@@ -255,7 +268,8 @@ def _check_prefix_shift(student, reference, role: str, text_a: str, text_b: str)
     expected = torch.linalg.vector_norm(moved, dim=-1)  # [P]
     leading = next((p for p, i in enumerate(ids_a) if i not in tok.all_special_ids), len(ids_a))
     what = f"prefix_shift(<{NAMES[role]}>, tokenizer, {text_a!r}, {text_b!r})"
-    got = _call(student, "prefix_shift", model(role), tokenizer(role), text_a, text_b)
+    got = _call(student, "prefix_shift", model(role), tokenizer(role), text_a, text_b,
+                answer_size=_states_size(reference, role, text_a, text_b))
     expect_type(got, torch.Tensor, what)
     expected_values.expect_prefix_shift_shape(got, expected, leading, what)
     expect_shape(got, tuple(expected.shape), what, "(P,)")

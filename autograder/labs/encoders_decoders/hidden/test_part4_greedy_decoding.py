@@ -89,10 +89,13 @@ def _what(role: str, prompt: str, max_new_tokens: int) -> str:
     return f"greedy_generate(<{NAMES[role]}>, tokenizer, {prompt!r}, {max_new_tokens})"
 
 
-def _call_generate(student, role: str, prompt: str, max_new_tokens: int):
+def _call_generate(student, reference, role: str, prompt: str, max_new_tokens: int):
     what = _what(role, prompt, max_new_tokens)
+    tok, mdl = reference(role)
+    # The answer: every token id, and a vocabulary's logits per step (the reply cap follows it).
+    answer_size = (len(tok(prompt)["input_ids"]) + max_new_tokens) * (mdl.config.vocab_size + 1)
     got = student.call("greedy_generate", model(role), tokenizer(role), prompt, max_new_tokens,
-                       forbid=NO_GENERATE)
+                       forbid=NO_GENERATE, answer_size=answer_size)
     if not isinstance(got, tuple) or len(got) != 2:
         length = f" of length {len(got)}" if isinstance(got, (list, tuple)) else ""
         raise CheckFailed(f"{what}: expected a tuple (token ids, step logits), got a "
@@ -139,7 +142,7 @@ def _check_generate(student, reference, role: str, prompt: str, max_new_tokens: 
     tok, _ = reference(role)
     expected, scores, prompt_length = _generate(reference, role, prompt, max_new_tokens)
     what = _what(role, prompt, max_new_tokens)
-    got_ids, got_logits = _call_generate(student, role, prompt, max_new_tokens)
+    got_ids, got_logits = _call_generate(student, reference, role, prompt, max_new_tokens)
     _check_ids(got_ids, expected, prompt_length, tok.eos_token_id, what)
     if logits:
         _check_logits(got_logits, scores, what)
