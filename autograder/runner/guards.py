@@ -4,6 +4,8 @@ Guards are installed once, before any student cell runs, so a student who saved 
 name at the top of the notebook still holds the guarded version. A guard only bites while a graded call that
 forbids it is running; outside such calls (demo cells, model internals) the functions work as usual. For
 softmax, the ATen kernels themselves are replaced for the duration of the call, however they are reached.
+`generate` is withdrawn for good at the first call that forbids it: its guards drop their originals, so no
+wrapper holds one any more (the cells, where the demos use it, have all run by then).
 Each violation is reported to the grader the moment it happens, so code that catches the exception, or
 resets this module, cannot take it back.
 """
@@ -42,6 +44,10 @@ _SOFTMAX_KERNELS = {"CPU": ("_softmax", "_log_softmax", "_masked_softmax", "_saf
                     "SparseCPU": ("_sparse_softmax", "_sparse_log_softmax"),
                     "MkldnnCPU": ("_softmax", "_log_softmax"), "QuantizedCPU": ("_softmax",)}
 _active: set[str] = set()
+# Families whose originals the grader never needs once a call forbids them (the models' own layers call
+# softmax, so it stays), and each family's holders of originals, emptied then.
+_WITHDRAWN = {"generate"}
+_holders: dict[str, list[list]] = {}
 _report = None  # where a violation is told the moment it happens (the grader's socket; see `forbidding`)
 
 
@@ -69,10 +75,13 @@ def _violation(label: str):
 
 
 def _guard(family: str, label: str, original):
+    holder = [original]  # emptied by `_withdraw`: then nothing here leads to the original
+    _holders.setdefault(family, []).append(holder)
+
     def guarded(*args, **kwargs):
-        if family in _active:
+        if family in _active or not holder:
             _violation(label)
-        return original(*args, **kwargs)
+        return holder[0](*args, **kwargs)
 
     # Name and docstring for the student's help(), but no __wrapped__ pointing at the unguarded original.
     guarded.__name__, guarded.__qualname__ = label.rsplit(".", 1)[-1], label
@@ -103,10 +112,14 @@ def _kernel_called(name: str, *args, **kwargs):
 @contextlib.contextmanager
 def forbidding(families: list[str], report=None):
     """Make the given families ("softmax", "generate") raise ForbiddenCall inside this block, after telling
-    `report(label)` (which must not raise) what was used."""
+    `report(label)` (which must not raise) what was used. A withdrawn family ("generate") stays unavailable
+    in this process after the block."""
     global _report
     _report = report
     _active.update(families)
+    for family in _WITHDRAWN.intersection(families):
+        for holder in _holders.get(family, ()):
+            holder.clear()
     try:
         with _softmax_kernels_forbidden() if "softmax" in families else contextlib.nullcontext():
             yield

@@ -197,6 +197,24 @@ def test_top_k_uses_own_softmax(student, reference):
     """top_k_next_tokens uses your softmax function"""
     prompt = "Once more, with feeling:"
     _check_top_k(student, reference, "decoder", prompt, 4, spy=("softmax",))
+    what = f"top_k_next_tokens(<{NAMES['decoder']}>, tokenizer, {prompt!r}, 4)"
     if student.last_spied.get("softmax", 0) == 0:
-        raise CheckFailed(f"top_k_next_tokens(<{NAMES['decoder']}>, tokenizer, {prompt!r}, 4) did not call "
-                          f"your softmax function: {OWN_SOFTMAX}")
+        raise CheckFailed(f"{what} did not call your softmax function: {OWN_SOFTMAX}")
+    # Called is not used: with your softmax's result reversed, each probability returned must be what it
+    # gives for that token (whether the ranking came from it or from the logits).
+    tok, mdl = reference("decoder")
+    with torch.no_grad():
+        flipped = torch.softmax(mdl(**tok(prompt, return_tensors="pt")).logits[0, -1], dim=-1).flip(-1)
+    got = student.call("top_k_next_tokens", model("decoder"), tokenizer("decoder"), prompt, 4,
+                       flip=("softmax",))
+    if not (isinstance(got, list) and got and all(_from_distribution(tok, flipped, pair) for pair in got)):
+        raise CheckFailed(f"{what}: its probabilities do not come from your softmax function: {OWN_SOFTMAX}")
+
+
+def _from_distribution(tok, probabilities: torch.Tensor, pair) -> bool:
+    """Whether `pair` = (token, p) is a token whose probability in `probabilities` ([V]) is p."""
+    if not (isinstance(pair, (list, tuple)) and len(pair) == 2 and isinstance(pair[1], float)):
+        return False
+    token, p = pair
+    candidates = torch.nonzero((probabilities - p).abs() <= 1e-4 * p).flatten().tolist()
+    return any(tok.decode([i]) == token for i in candidates)
