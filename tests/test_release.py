@@ -248,10 +248,14 @@ def test_requirements_are_pinned_from_constraints(repo, built):
     assert "torch==2.13.0" in lines
 
 
-def test_student_readme(built):
+def test_student_readme(repo, built):
     text = (built[0] / "README.md").read_text()
     for needed in ("JupyterLab", "VS Code", "Colab", "check_part.py", "push", "hidden tests", "@@"):
         assert (needed in text) is (needed != "@@"), needed
+    # The student's install is the course's: JupyterLab at the version constraints.txt pins, as torch is.
+    pins = release.constraints(repo)
+    for name in ("torch", "jupyterlab"):
+        assert f"{name}=={pins[name][1]}" in text, name
 
 
 def test_deterministic_and_rebuilds_in_place(repo, built, tmp_path):

@@ -192,7 +192,8 @@ def readme(root: Path) -> str:
             f"{p.points if p.points else f'{p.manual_points}, graded by hand'} |" for p in PARTS]
     return ((TEMPLATES / "README.md").read_text(encoding="utf-8")
             .replace("@@PARTS_TABLE@@", "\n".join(rows))
-            .replace("@@TORCH@@", pins["torch"][1]))
+            .replace("@@TORCH@@", pins["torch"][1])
+            .replace("@@JUPYTERLAB@@", pins["jupyterlab"][1]))
 
 
 def runtime_files(root: Path) -> dict[str, bytes]:
