@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from browser import browser_page, screenshots
+from fresh_env import NBGRADER_INSTALL, installed
 
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
@@ -18,6 +19,13 @@ LAB = "encoders_decoders"
 @pytest.fixture(scope="session")
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def ta_python(tmp_path_factory) -> Path:
+    """The TA's environment, installed as the course README says, in a fresh folder: nothing but
+    `pip install '.[nbgrader]'` (and torch). Its `bin` holds nbgrader and jupyter."""
+    return installed(NBGRADER_INSTALL, tmp_path_factory.mktemp("ta")) / "nbgrader-env" / "bin" / "python"
 
 
 @pytest.fixture(scope="session")

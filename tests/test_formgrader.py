@@ -12,7 +12,6 @@ import csv
 import html
 import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -46,15 +45,16 @@ def answered(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def graded_course(tmp_path_factory) -> Path:
-    """The course with one submission autograded: the reference solution, its reflections answered."""
+def graded_course(tmp_path_factory, ta_python) -> Path:
+    """The course with one submission autograded, in the TA's own environment: the reference solution,
+    its reflections answered."""
     root = tmp_path_factory.mktemp("formgrader") / "course"
     course.build(REPO, root)
-    nbgrader(root, "generate_assignment", LAB_ID, "--force")
+    nbgrader(root, "generate_assignment", LAB_ID, "--force", python=ta_python)
     parts = {p.stem: (REPO / "solutions" / LAB_ID / f"{p.stem}.py").read_text() for p in PARTS}
     parts[REFLECTION.stem] = answered(parts[REFLECTION.stem])
     write_submission(root / "submitted" / STUDENT / LAB_ID, parts)
-    nbgrader(root, "autograde", LAB_ID)
+    nbgrader(root, "autograde", LAB_ID, python=ta_python)
     return root
 
 
@@ -95,11 +95,11 @@ def grade_reflections(page, server, shots) -> None:
     shots(page, "graded")
 
 
-def assert_exported(root: Path) -> None:
+def assert_exported(root: Path, ta_python: Path) -> None:
     """`nbgrader generate_feedback` and `export` on the course: the TA's scores added to the autograded
     points, out of 100, and the comments in the student's feedback without the mark scheme."""
-    nbgrader(root, "generate_feedback", LAB_ID)
-    nbgrader(root, "export", "--to", str(root / "grades.csv"))
+    nbgrader(root, "generate_feedback", LAB_ID, python=ta_python)
+    nbgrader(root, "export", "--to", str(root / "grades.csv"), python=ta_python)
     with open(root / "grades.csv", newline="") as handle:
         (row,) = (row for row in csv.DictReader(handle) if row["student_id"] == STUDENT)
     manual = sum(score for _, score, _ in GRADES)
@@ -111,9 +111,11 @@ def assert_exported(root: Path) -> None:
     assert "MARK SCHEME" not in feedback
 
 
-def test_a_ta_grades_the_reflections_in_formgrader(graded_course, page, shots, tmp_path):
-    venv = Path(sys.executable).parent  # where the course README installs nbgrader with the grader
+def test_a_ta_grades_the_reflections_in_formgrader(graded_course, ta_python, page, shots, tmp_path):
+    """The TA's JupyterLab is the one the course README's install puts beside nbgrader, started from the
+    course folder with that environment first on PATH."""
+    venv = ta_python.parent
     env = {**os.environ, "PATH": os.pathsep.join([str(venv), os.environ.get("PATH", "")])}
     with jupyter_lab(venv / "jupyter", graded_course, env, tmp_path / "jupyter.log") as server:
         grade_reflections(page, server, shots)
-    assert_exported(graded_course)
+    assert_exported(graded_course, ta_python)

@@ -21,7 +21,7 @@ from pathlib import Path
 import corpus
 import nbformat
 import pytest
-from fresh_env import NBGRADER_INSTALL, installed
+from fresh_env import NBGRADER_INSTALL
 from platforms import nbgrader, nbgrader_scores, nbgrader_submission, write_submission
 
 from autograder.build import nbgrader as course
@@ -314,13 +314,6 @@ def test_generate_assignment_releases_no_hidden_text_and_no_gradebook(tmp_path):
 
 SAMPLES = ("m_softmax_no_max_shift", "a_monkeypatch_compare", "a_os_exit_and_segfault",
            "a_planted_bridge")
-
-
-@pytest.fixture(scope="module")
-def ta_python(tmp_path_factory) -> Path:
-    """The TA's environment, installed as the course README says, in a fresh folder: nothing but
-    `pip install '.[nbgrader]'` (and torch)."""
-    return installed(NBGRADER_INSTALL, tmp_path_factory.mktemp("ta")) / "nbgrader-env" / "bin" / "python"
 
 
 @pytest.fixture(scope="module")
