@@ -64,6 +64,7 @@ mutants: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 assignments: setup
 	$(BIN)/autograder build assignments
