@@ -5,8 +5,9 @@ Decisions:
   torch.softmax has no value for this exercise, so it earns none of softmax's points; the 1-point test
   "computes softmax by hand" states the rule by name in the report.
 - classify and top_k_next_tokens cannot forbid the built-ins, because the models' attention layers call them.
-  They are checked by value against torch.softmax of the model's logits, and separately (with
-  `spy=("softmax",)`) for calling the student's own `softmax`, as the exercise asks.
+  They are checked by value against torch.softmax of the model's logits, and separately for using the
+  student's own `softmax`, as the exercise asks: it must be called (`spy=("softmax",)`), and with its
+  result reversed (`flip=("softmax",)`) the answer must follow it, so a call made for show does not count.
 """
 
 from __future__ import annotations
@@ -149,11 +150,16 @@ def test_classify_uses_own_softmax(student, reference):
 # ------------------------------------------------------------------------------- top_k_next_tokens: 6
 
 
-def _check_top_k(student, reference, role: str, prompt: str, k: int, spy: tuple[str, ...] = ()) -> None:
+def _next_token_probabilities(reference, role: str, prompt: str) -> torch.Tensor:
+    """Reference: the softmax of the last position's logits after `prompt`, shape [V]."""
     tok, mdl = reference(role)
     with torch.no_grad():
-        logits = mdl(**tok(prompt, return_tensors="pt")).logits[0, -1]
-    probs, ids = torch.softmax(logits, dim=-1).topk(k)
+        return torch.softmax(mdl(**tok(prompt, return_tensors="pt")).logits[0, -1], dim=-1)
+
+
+def _check_top_k(student, reference, role: str, prompt: str, k: int, spy: tuple[str, ...] = ()) -> None:
+    tok, _ = reference(role)
+    probs, ids = _next_token_probabilities(reference, role, prompt).topk(k)
     ids = ids.tolist()
     expected = [(tok.decode([i]), p) for i, p in zip(ids, probs.tolist(), strict=True)]
     what = f"top_k_next_tokens(<{NAMES[role]}>, tokenizer, {prompt!r}, {k})"
@@ -202,9 +208,8 @@ def test_top_k_uses_own_softmax(student, reference):
         raise CheckFailed(f"{what} did not call your softmax function: {OWN_SOFTMAX}")
     # Called is not used: with your softmax's result reversed, each probability returned must be what it
     # gives for that token (whether the ranking came from it or from the logits).
-    tok, mdl = reference("decoder")
-    with torch.no_grad():
-        flipped = torch.softmax(mdl(**tok(prompt, return_tensors="pt")).logits[0, -1], dim=-1).flip(-1)
+    tok, _ = reference("decoder")
+    flipped = _next_token_probabilities(reference, "decoder", prompt).flip(-1)
     got = student.call("top_k_next_tokens", model("decoder"), tokenizer("decoder"), prompt, 4,
                        flip=("softmax",))
     if not (isinstance(got, list) and got and all(_from_distribution(tok, flipped, pair) for pair in got)):
