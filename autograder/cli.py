@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 from autograder.errors import GraderFault, UsageError
-from autograder.labs.encoders_decoders import LAB_ID
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,8 +34,13 @@ def _shard(text: str) -> tuple[int, int]:
     return int(k), int(n)
 
 
+def _lab_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lab", help="the lab, by name (default: the one lab of this installation); a "
+                                      "course's own labs are found in the folders of $AUTOGRADER_LABS")
+
+
 def _lab_and_models(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lab", default=LAB_ID, help=f"lab id (default: {LAB_ID})")
+    _lab_option(parser)
     _models_option(parser)
 
 
@@ -82,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="release only: where a notebook that runs on its own (Colab) installs the lab's "
                             "runtime from: github:OWNER/REPO[@BRANCH] (the template's own wheel), an https "
                             "URL of the wheel, or a path such as /content/drive/MyDrive/... (Google Drive)")
+    _lab_option(build)
     build.add_argument("--root", type=Path, default=REPO_ROOT, help=argparse.SUPPRESS)
     return parser
 
@@ -113,7 +118,7 @@ def cmd_models(args) -> int:
     return 0
 
 
-# target -> module in autograder.build whose build(root, out) writes it and returns the written paths
+# target -> module in autograder.build whose build(lab, root, out) writes it and returns the written paths
 BUILDERS = {"release": "release", "nbgrader": "nbgrader", "gradescope": "gradescope"}
 
 
@@ -121,7 +126,9 @@ def cmd_build(args) -> int:
     import importlib
 
     from autograder.build.assignments import build_assignments
+    from autograder.course import find
 
+    lab = find(args.lab)
     if args.runtime_url is not None and args.target != "release":
         raise UsageError("--runtime-url is for build release only")
     if args.target in BUILDERS:
@@ -129,16 +136,16 @@ def cmd_build(args) -> int:
             raise UsageError(f"build {args.target} needs --out")
         module = importlib.import_module(f"autograder.build.{BUILDERS[args.target]}")
         options = {"runtime_url": args.runtime_url} if args.runtime_url is not None else {}
-        written = module.build(args.root, args.out, **options)
+        written = module.build(lab, args.root, args.out, **options)
         print(f"Wrote {args.out} ({len(written)} files)")
         return 0
-    paths = build_assignments(args.root, check=args.check)
+    paths = build_assignments(lab, args.root, check=args.check)
     shown = [str(p.relative_to(args.root)) if p.is_relative_to(args.root) else str(p) for p in paths]
     if args.check:
         if shown:
             print("Out of date (run 'autograder build assignments'):", *shown, sep="\n  ", file=sys.stderr)
             return 1
-        print("assignments/ is up to date with solutions/")
+        print(f"The assignments of {lab.id} are up to date with its solutions")
         return 0
     print(f"Wrote {len(shown)} file(s)", *shown, sep="\n  ")
     return 0
@@ -153,15 +160,15 @@ def _offline_unless_hub(spec: str | None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def _grading_setup(args) -> str:
-    """The model spec to grade with, after checking the lab and the output folder."""
+def _grading_setup(args):
+    """The lab and the model spec to grade with, after checking the output folder."""
+    from autograder.course import find
     from autograder.grading.batch import writable_folder
     from autograder.models import selected_spec
 
-    if args.lab != LAB_ID:
-        raise UsageError(f"unknown lab {args.lab!r}; this repository has: {LAB_ID}")
+    lab = find(args.lab)
     writable_folder(args.out)
-    return selected_spec(args.models, default="offline")
+    return lab, selected_spec(args.models, default="offline")
 
 
 def _weak_isolation_option(parser) -> None:
@@ -185,8 +192,8 @@ def cmd_grade(args) -> int:
     from autograder.grading.inert import terminal
     from autograder.grading.submission import locate
 
-    submission = locate(args.path)
-    models = _grading_setup(args)
+    lab, models = _grading_setup(args)
+    submission = locate(args.path, lab)
     _isolation_policy(args)
     console = Console(stderr=True)
     try:
@@ -216,10 +223,10 @@ def cmd_grade_all(args) -> int:
 
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    models = _grading_setup(args)
+    lab, models = _grading_setup(args)
     _isolation_policy(args)
     try:
-        outcomes, unmatched = batch.grade_all(args.root, args.out, models, jobs=args.jobs,
+        outcomes, unmatched = batch.grade_all(lab, args.root, args.out, models, jobs=args.jobs,
                                               resume=args.resume, shard=args.shard, roster=args.roster)
     finally:
         batch.close()

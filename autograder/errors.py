@@ -8,3 +8,8 @@ class UsageError(Exception):
 class GraderFault(Exception):
     """Something went wrong on the grader's side (a model that does not load, a reference computation that
     raises): the student gets status `error` and no score, never points lost."""
+
+
+class CheckFailed(AssertionError):
+    """A check found the student's result wrong; the message is meant for the student (every lab's
+    comparisons raise it, and only its message and StudentFailure's reach the student)."""

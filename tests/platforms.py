@@ -25,7 +25,7 @@ from corpus import PART_STEMS, REPO
 from fresh_env import TORCH_INDEX, clean_env, run
 
 from autograder.build import nbgrader as course
-from autograder.labs.encoders_decoders import LAB_ID, PARTS
+from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
 from autograder.models import kit
 
 
@@ -59,7 +59,7 @@ def write_submission(folder: Path, parts: dict[str, str | bytes]) -> None:
         if isinstance(content, bytes):
             target.write_bytes(content)
         else:
-            nbformat.write(course.submitted_copy(REPO, content, stem), target)
+            nbformat.write(course.submitted_copy(LAB, content, stem), target)
 
 
 def nbgrader_submission(folder: Path, target: Path) -> None:

@@ -2,6 +2,7 @@
 
 import __future__
 
+import dataclasses
 import inspect
 import json
 import re
@@ -13,16 +14,17 @@ import pytest
 
 from autograder.build import leaks
 from autograder.build.assignments import (
-    RUNTIME_CELL,
     build_assignments,
     graded_functions,
     notebook_units,
     render_assignment,
+    runtime_cell,
     solution_regions,
 )
 from autograder.errors import UsageError
+from autograder.labs.encoders_decoders import LAB as REAL_LAB
 
-LAB = "encoders_decoders"
+LAB = REAL_LAB.id
 REPO = Path(__file__).resolve().parent.parent
 HEADER = """\
 # ---
@@ -104,6 +106,12 @@ STUB = ('    # YOUR CODE HERE (~2 lines)\n    raise NotImplementedError('
         '"scale: replace this line with your code (see the docstring above)")\n')
 
 
+def lab_at(root):
+    """The real lab's definition with its solutions and assignments under ``root``."""
+    return dataclasses.replace(REAL_LAB, solutions=root / "solutions" / LAB,
+                               assignments=root / "assignments" / LAB)
+
+
 def write_lab(root, files):
     """Write ``{stem: text}`` as solution files of a synthetic lab under ``root``."""
     folder = root / "solutions" / LAB
@@ -144,7 +152,7 @@ def assert_every_function_raises(solution, stub, namespace):
 
 def test_solution_region_becomes_a_budgeted_stub_naming_the_function(tmp_path):
     out = write_lab(tmp_path, {"part1_demo": SOLUTION})
-    build_assignments(tmp_path, LAB)
+    build_assignments(lab_at(tmp_path), tmp_path)
     stub = (out / "part1_demo.py").read_text()
     assert STUB in stub
     assert 'def helper(xs):\n    """Not an exercise, but in the same cell."""\n    return xs\n' in stub
@@ -152,7 +160,7 @@ def test_solution_region_becomes_a_budgeted_stub_naming_the_function(tmp_path):
 
 def test_markdown_solution_becomes_your_answer_here_and_secrets_are_gone(tmp_path):
     out = write_lab(tmp_path, {"part1_demo": SOLUTION})
-    build_assignments(tmp_path, LAB)
+    build_assignments(lab_at(tmp_path), tmp_path)
     stub = (out / "part1_demo.py").read_text()
     assert "# Explain softmax.\n#\n# YOUR ANSWER HERE\n" in stub
     assert "# Why do encoders see both sides?\n#\n\n" in stub
@@ -171,7 +179,7 @@ def test_stub_is_the_solution_with_exactly_the_regions_changed():
         (r"# === BEGIN MARK SCHEME ===\n.*?# === END MARK SCHEME ===\n", ""),
     ]:
         expected = re.sub(region, replacement, expected, count=1, flags=re.S)
-    assert render_assignment(SOLUTION, "demo.py")[0] == expected
+    assert render_assignment(REAL_LAB, SOLUTION, "demo.py")[0] == expected
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -188,7 +196,7 @@ def test_bad_delimiters_are_an_error_naming_the_line(edit, message):
     broken = SOLUTION.replace(*edit)
     assert broken != SOLUTION
     with pytest.raises(UsageError, match=message) as error:
-        render_assignment(broken, "demo.py")
+        render_assignment(REAL_LAB, broken, "demo.py")
     line = int(str(error.value).split(":")[1])
     assert any(word in broken.splitlines()[line - 1] for word in ("BEGIN", "END"))
 
@@ -196,24 +204,24 @@ def test_bad_delimiters_are_an_error_naming_the_line(edit, message):
 def test_unparsable_solution_is_a_usage_error_with_the_file_name(tmp_path):
     write_lab(tmp_path, {"part1_demo": SOLUTION.replace("def helper(xs):", "def helper(xs:")})
     with pytest.raises(UsageError, match=r"part1_demo\.py:\d+: does not parse"):
-        build_assignments(tmp_path, LAB)
+        build_assignments(lab_at(tmp_path), tmp_path)
     bad_json = SOLUTION.replace('"task": false}\ndef scale', '"task": false\ndef scale')
     assert bad_json != SOLUTION
     with pytest.raises(UsageError, match=r"demo\.py:\d+: the cell metadata is not valid JSON"):
-        render_assignment(bad_json, "demo.py")
+        render_assignment(REAL_LAB, bad_json, "demo.py")
 
 
 def test_duplicate_grade_id_is_an_error_not_a_random_cell_id():
     duplicate = SOLUTION.replace(nbgrader("q2_explain", grade=True, solution=True, points=2),
                                  nbgrader("q1_scale", grade=True, solution=True, points=2))
     with pytest.raises(UsageError, match="grade_id 'q1_scale' is used twice"):
-        render_assignment(duplicate, "demo.py")
+        render_assignment(REAL_LAB, duplicate, "demo.py")
 
 
 def test_solution_cell_without_delimiters_is_replaced_whole_like_nbgrader():
     text = (HEADER + f'\n# %% {nbgrader("q9_all", solution=True)}\n'
             "answer_secret = 42\nprint(answer_secret)\n\n# %%\nx = 1\n")
-    stub, _ = render_assignment(text, "demo.py")
+    stub, _ = render_assignment(REAL_LAB, text, "demo.py")
     assert "answer_secret" not in stub
     assert '# YOUR CODE HERE (~2 lines)\nraise NotImplementedError("q9_all: replace' in stub
     assert stub.endswith("\n\n# %%\nx = 1\n")
@@ -222,8 +230,8 @@ def test_solution_cell_without_delimiters_is_replaced_whole_like_nbgrader():
 def test_build_is_byte_deterministic_with_stable_cell_ids(tmp_path):
     out = write_lab(tmp_path / "a", {"part1_demo": SOLUTION})
     write_lab(tmp_path / "b", {"part1_demo": SOLUTION})
-    build_assignments(tmp_path / "a", LAB)
-    build_assignments(tmp_path / "b", LAB)
+    build_assignments(lab_at(tmp_path / "a"), tmp_path / "a")
+    build_assignments(lab_at(tmp_path / "b"), tmp_path / "b")
     for name in ("part1_demo.py", "part1_demo.ipynb"):
         assert (out / name).read_bytes() == (tmp_path / "b" / "assignments" / LAB / name).read_bytes()
     notebook = nbformat.read(out / "part1_demo.ipynb", as_version=4)
@@ -233,48 +241,49 @@ def test_build_is_byte_deterministic_with_stable_cell_ids(tmp_path):
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
     assert (out / "part1_demo.ipynb").read_text().endswith("}\n")
-    assert build_assignments(tmp_path / "a", LAB) == []  # nothing to rewrite
+    assert build_assignments(lab_at(tmp_path / "a"), tmp_path / "a") == []  # nothing to rewrite
 
 
 def test_a_setup_cell_gets_the_runtime_cell_before_it_and_no_other_id_moves():
     with_setup = SOLUTION.replace("# %%\nimport math\n", f"# %% {nbgrader('setup')}\nimport math\n")
     assert with_setup != SOLUTION
-    stub, notebook = render_assignment(with_setup, "demo.py")
+    stub, notebook = render_assignment(REAL_LAB, with_setup, "demo.py")
     cells = nbformat.reads(notebook, as_version=4).cells
     assert [cell.id for cell in cells] == [
         "cell-0", "lab-runtime", "setup", "q1_scale", "q1_scale_check", "q2_explain", "r1_task", "cell-6"]
-    assert cells[1].source == RUNTIME_CELL.read_text(encoding="utf-8").strip()
+    assert cells[1].source == "".join(runtime_cell(REAL_LAB)[1:]).strip()
     assert stub.count('RUNTIME = ""\n') == 1
-    assert "lab-runtime" not in render_assignment(SOLUTION, "demo.py")[0]  # no setup cell: no runtime cell
+    # no setup cell: no runtime cell
+    assert "lab-runtime" not in render_assignment(REAL_LAB, SOLUTION, "demo.py")[0]
 
 
 def test_check_reports_stale_and_orphaned_files_and_writes_nothing(tmp_path):
     out = write_lab(tmp_path, {"part1_demo": SOLUTION, "part2_other": SOLUTION})
-    assert build_assignments(tmp_path, LAB, check=True) == sorted(
+    assert build_assignments(lab_at(tmp_path), tmp_path, check=True) == sorted(
         out / f"{stem}.{ext}" for stem in ("part1_demo", "part2_other") for ext in ("ipynb", "py"))
     assert not out.exists()
-    assert len(build_assignments(tmp_path, LAB)) == 4
-    assert build_assignments(tmp_path, LAB, check=True) == []
+    assert len(build_assignments(lab_at(tmp_path), tmp_path)) == 4
+    assert build_assignments(lab_at(tmp_path), tmp_path, check=True) == []
 
     (tmp_path / "solutions" / LAB / "part1_demo.py").write_text(SOLUTION.replace("Some prose.", "New prose."))
     (tmp_path / "solutions" / LAB / "part2_other.py").unlink()
     (out / "README.md").write_text("not generated, left alone")
     stale = [out / f"{stem}.{ext}" for stem in ("part1_demo", "part2_other") for ext in ("ipynb", "py")]
-    assert build_assignments(tmp_path, LAB, check=True) == stale
+    assert build_assignments(lab_at(tmp_path), tmp_path, check=True) == stale
     assert (out / "part2_other.py").exists()
-    assert build_assignments(tmp_path, LAB) == stale
+    assert build_assignments(lab_at(tmp_path), tmp_path) == stale
     assert sorted(path.name for path in out.iterdir()) == ["README.md", "part1_demo.ipynb", "part1_demo.py"]
-    assert build_assignments(tmp_path, LAB, check=True) == []
+    assert build_assignments(lab_at(tmp_path), tmp_path, check=True) == []
 
 
 def test_missing_solutions_folder_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match="no solutions folder"):
-        build_assignments(tmp_path, LAB)
+        build_assignments(lab_at(tmp_path), tmp_path)
 
 
 def test_py_and_ipynb_hold_the_same_cells_and_metadata(tmp_path):
     out = write_lab(tmp_path, {"part1_demo": SOLUTION})
-    build_assignments(tmp_path, LAB)
+    build_assignments(lab_at(tmp_path), tmp_path)
     cells = cells_of(out / "part1_demo.py")
     assert cells == cells_of(out / "part1_demo.ipynb")
     assert [meta["grade_id"] for _, _, meta in cells if meta] == ["q1_scale", "q1_scale_check", "q2_explain",
@@ -283,7 +292,7 @@ def test_py_and_ipynb_hold_the_same_cells_and_metadata(tmp_path):
 
 def test_every_stub_function_raises_not_implemented(tmp_path):
     out = write_lab(tmp_path, {"part1_demo": SOLUTION})
-    build_assignments(tmp_path, LAB)
+    build_assignments(lab_at(tmp_path), tmp_path)
     solution = tmp_path / "solutions" / LAB / "part1_demo.py"
     assert graded_functions(solution) == {"scale": "q1_scale"}  # helper() holds no solution region
     assert_every_function_raises(solution, out / "part1_demo.py", {})
@@ -300,12 +309,12 @@ def real_lab(repo, tmp_path_factory):
         pytest.skip("no solutions/encoders_decoders/part*.py yet")
     root = tmp_path_factory.mktemp("real")
     out = write_lab(root, {path.stem: path.read_text(encoding="utf-8") for path in solutions})
-    build_assignments(root, LAB)
+    build_assignments(lab_at(root), root)
     return solutions, out
 
 
 def test_committed_assignments_are_up_to_date(repo, real_lab):
-    assert build_assignments(repo, LAB, check=True) == [], "run `autograder build assignments`"
+    assert build_assignments(lab_at(repo), repo, check=True) == [], "run `autograder build assignments`"
 
 
 def test_no_solution_or_mark_scheme_line_appears_in_a_real_stub(real_lab):
@@ -348,7 +357,8 @@ def test_real_py_and_ipynb_pairs_hold_the_same_cells_and_metadata(real_lab):
 
 def test_every_real_notebook_gets_the_runtime_cell_first_among_its_code(real_lab):
     solutions, out = real_lab
-    template = RUNTIME_CELL.read_text(encoding="utf-8").strip()
+    template = "".join(runtime_cell(REAL_LAB)[1:]).strip()
+    assert f'find_spec("{REAL_LAB.package}")' in template and "@@" not in template
     for solution in solutions:
         notebook = nbformat.read(out / f"{solution.stem}.ipynb", as_version=4)
         code = [cell for cell in notebook.cells if cell.cell_type == "code"]
@@ -413,13 +423,13 @@ def test_the_old_cached_demo_is_caught_as_greedy_generate_logic(tmp_path):
     with pytest.raises(RuntimeError, match=r"logic of solutions/encoders_decoders/part4_greedy_decoding\.py: "
                                            r"greedy_generate shows in part4_greedy_decoding \(student copy\) "
                                            r"cell \d+: def greedy_generate_cached"):
-        build_assignments(root, LAB, check=True)
+        build_assignments(lab_at(root), root, check=True)
 
 
 def test_a_renamed_solution_in_another_notebook_is_caught(tmp_path):
     root = real_lab_with(tmp_path, "part5_reflection", RENAMED_SPECIAL_POSITIONS)
     with pytest.raises(RuntimeError, match=r"special_token_positions shows in part5_reflection"):
-        build_assignments(root, LAB, check=True)
+        build_assignments(lab_at(root), root, check=True)
 
 
 def test_logic_scores_separate_a_leak_from_ordinary_demo_code():

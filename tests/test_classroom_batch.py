@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from autograder.build import release
-from autograder.labs.encoders_decoders import LAB_ID
+from autograder.labs.encoders_decoders import LAB, LAB_ID
 
 ASSIGNMENT = "encoders-decoders"
 
@@ -30,7 +30,7 @@ def clones(repo, tmp_path_factory):
     """What `gh classroom clone student-repos` leaves: one repository per student, made from the template,
     named <assignment>-<username>. Expected autograded totals alongside."""
     template = tmp_path_factory.mktemp("template") / "t"
-    release.build(repo, template)
+    release.build(LAB, repo, template)
     root = tmp_path_factory.mktemp("clones")
     solutions = repo / "solutions" / LAB_ID
     expected = {}

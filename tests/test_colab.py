@@ -31,7 +31,7 @@ from nbclient.exceptions import CellExecutionError
 
 from autograder.build import release
 from autograder.build.assignments import graded_functions, is_runtime_cell
-from autograder.labs.encoders_decoders import LAB_ID, PARTS
+from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
 
 GRADED = [part for part in PARTS if part.points]
 # Runs a notebook as a kernel would on Colab: every cell in order, stopping at the first error; the executed
@@ -76,7 +76,7 @@ def test_the_runtime_cell_changes_no_grade(repo, tmp_path):
     move the grader off its own model set, and the completed notebooks grade to full marks, every cell
     clean."""
     template = tmp_path / "template"
-    release.build(repo, template, runtime_url="https://courses.example.org/nowhere/runtime.whl")
+    release.build(LAB, repo, template, runtime_url="https://courses.example.org/nowhere/runtime.whl")
     submission = tmp_path / "submission"
     submission.mkdir()
     for part in PARTS:
@@ -109,7 +109,7 @@ def no_runtime(tmp_path, monkeypatch) -> None:
 ], ids=["no_address", "address_unreachable"])
 def test_without_its_runtime_a_notebook_says_what_to_do_in_one_line(repo, no_runtime, tmp_path, address,
                                                                    says):
-    files = release.expected_files(repo, address or None)
+    files = release.expected_files(LAB, repo, address or None)
     notebook = nbformat.reads(files["part3_softmax.ipynb"].decode(), as_version=4)
     client = NotebookClient(notebook, timeout=300, kernel_name="python3",
                             resources={"metadata": {"path": str(tmp_path)}})
@@ -145,10 +145,10 @@ def course(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("course")
     site = root / "site"
     site.mkdir()
-    address = (site / Path(release.wheel_path()).name).as_uri()
+    address = (site / Path(release.wheel_path(LAB)).name).as_uri()
     subprocess.run([sys.executable, "-m", "autograder", "build", "release", "--out", str(root / "template"),
                     "--runtime-url", address], check=True, capture_output=True, timeout=600)
-    shutil.copy(root / "template" / release.wheel_path(), site)
+    shutil.copy(root / "template" / release.wheel_path(LAB), site)
     return root
 
 
@@ -159,7 +159,7 @@ def test_a_notebook_alone_runs_to_the_end_on_colab(colab, course, stem, tmp_path
     home = tmp_path_factory.getbasetemp() / "colab-home"  # one Colab user for every part: the kit is kept
     home.mkdir(exist_ok=True)
     env = clean_env(colab, HOME=str(home), HF_HUB_OFFLINE="1")
-    run([str(colab / "pip"), "uninstall", "--yes", "--quiet", release.RUNTIME_DIST], work, env)
+    run([str(colab / "pip"), "uninstall", "--yes", "--quiet", release.runtime_dist(LAB)], work, env)
     with pytest.raises(AssertionError, match="No module named 'autograder'"):
         run([str(colab / "python"), "-c", "import autograder"], work, env)
     content = work / "content"
@@ -188,7 +188,7 @@ def test_a_notebook_alone_runs_to_the_end_on_colab(colab, course, stem, tmp_path
         shown = "".join(out.get("text", "") for out in cell.outputs)
         assert "public checks passed" in shown or "public check passed" in shown, (cell.source, shown)
     assert len(checks) == len(graded_functions(REPO / "solutions" / LAB_ID / f"{stem}.py"))
-    installed = run([str(colab / "pip"), "show", "--files", release.RUNTIME_DIST], work, env)
+    installed = run([str(colab / "pip"), "show", "--files", release.runtime_dist(LAB)], work, env)
     assert "autograder/labs/encoders_decoders/public.py" in installed
     assert "hidden" not in installed
     assert list((home / ".cache" / "autograder" / "kit").glob("*/kit.json")), "the kit was not built in HOME"

@@ -16,7 +16,7 @@ from packaging.requirements import Requirement
 from platforms import nbgrader, write_submission
 
 from autograder.build import nbgrader as course
-from autograder.labs.encoders_decoders import LAB_ID, PARTS
+from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
 
 pytestmark = pytest.mark.slow
 FULL = sum(part.points for part in PARTS)
@@ -76,7 +76,7 @@ def test_the_solution_grades_to_full_marks_at_the_floors(floor_env, tmp_path):
 def test_nbgrader_autogrades_the_solution_at_the_floors(floor_env, tmp_path):
     _, bin_dir = floor_env
     root = tmp_path / "course"
-    course.build(REPO, root)
+    course.build(LAB, REPO, root)
     python = bin_dir / "python"
     nbgrader(root, "generate_assignment", LAB_ID, "--force", python=python)
     solutions = {p.stem: (REPO / "solutions" / LAB_ID / f"{p.stem}.py").read_text() for p in PARTS}

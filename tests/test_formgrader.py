@@ -20,7 +20,7 @@ from corpus import REPO
 from platforms import nbgrader, write_submission
 
 from autograder.build import nbgrader as course
-from autograder.labs.encoders_decoders import LAB_ID, PARTS
+from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +49,7 @@ def graded_course(tmp_path_factory, ta_python) -> Path:
     """The course with one submission autograded, in the TA's own environment: the reference solution,
     its reflections answered."""
     root = tmp_path_factory.mktemp("formgrader") / "course"
-    course.build(REPO, root)
+    course.build(LAB, REPO, root)
     nbgrader(root, "generate_assignment", LAB_ID, "--force", python=ta_python)
     parts = {p.stem: (REPO / "solutions" / LAB_ID / f"{p.stem}.py").read_text() for p in PARTS}
     parts[REFLECTION.stem] = answered(parts[REFLECTION.stem])

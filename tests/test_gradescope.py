@@ -9,7 +9,7 @@ import pytest
 
 from autograder.build import gradescope
 from autograder.errors import UsageError
-from autograder.labs.encoders_decoders import LAB_ID, PARTS
+from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
 
 GRADED = [part for part in PARTS if part.points]
 
@@ -17,7 +17,7 @@ GRADED = [part for part in PARTS if part.points]
 @pytest.fixture(scope="module")
 def bundle(repo, tmp_path_factory):
     out = tmp_path_factory.mktemp("bundle") / "autograder.zip"
-    assert gradescope.build(repo, out) == [out]
+    assert gradescope.build(LAB, repo, out) == [out]
     return out
 
 
@@ -41,10 +41,10 @@ def test_bundle_contents(bundle):
 
 def test_deterministic(repo, bundle, tmp_path):
     again = tmp_path / "again.zip"
-    gradescope.build(repo, again)
+    gradescope.build(LAB, repo, again)
     assert again.read_bytes() == bundle.read_bytes()
     with pytest.raises(UsageError, match=r"\.zip"):
-        gradescope.build(repo, tmp_path / "bundle.tar")
+        gradescope.build(LAB, repo, tmp_path / "bundle.tar")
 
 
 def test_scripts(bundle, tmp_path):

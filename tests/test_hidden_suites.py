@@ -15,7 +15,7 @@ import pytest
 
 from autograder.grading import batch
 from autograder.grading.submission import locate
-from autograder.labs.encoders_decoders import LAB_ID, PARTS
+from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
 
 GRADED = [part for part in PARTS if part.points]
 
@@ -101,7 +101,7 @@ def grades(repo: Path, tmp_path_factory):
                    "wrong": wrong}
     out = tmp_path_factory.mktemp("graded")
     try:
-        yield {name: batch.grade_one(name, locate(path), out / name, "offline")
+        yield {name: batch.grade_one(name, locate(path, LAB), out / name, "offline")
                for name, path in submissions.items()}
     finally:
         batch.close()

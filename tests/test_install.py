@@ -18,7 +18,7 @@ from fresh_env import GRADER_INSTALL, clean_env, installed, run
 from platforms import gradescope_machine, run_autograder
 
 from autograder.build import gradescope
-from autograder.labs.encoders_decoders import LAB_ID, PARTS
+from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
 
 GRADED = [part for part in PARTS if part.points]
 FULL = sum(part.points for part in GRADED)
@@ -74,7 +74,7 @@ def test_a_plain_install_grades_the_solution_to_full_marks(plain_install, tmp_pa
 @pytest.fixture(scope="module")
 def machine(tmp_path_factory) -> Path:
     """A Gradescope image made by the bundle's own `setup.sh`, in a fresh root."""
-    bundle = gradescope.build(REPO, tmp_path_factory.mktemp("bundle") / "autograder.zip")[0]
+    bundle = gradescope.build(LAB, REPO, tmp_path_factory.mktemp("bundle") / "autograder.zip")[0]
     return gradescope_machine(bundle, tmp_path_factory.mktemp("gradescope"))
 
 

@@ -25,6 +25,7 @@ from fresh_env import clean_env, run, with_torch_index
 
 from autograder.build import nbgrader as course
 from autograder.build import release
+from autograder.labs.encoders_decoders import LAB
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +52,7 @@ def readme_install(readme: str) -> list[str]:
 def template(tmp_path_factory) -> Path:
     """The Classroom template with the student's environment installed in it, as its README says."""
     out = tmp_path_factory.mktemp("classroom") / "template"
-    release.build(REPO, out)
+    release.build(LAB, REPO, out)
     script = "\n".join(readme_install((out / "README.md").read_text(encoding="utf-8")))
     run(with_torch_index(script), out, clean_env())
     return out
@@ -64,7 +65,7 @@ def student_repo(template: Path, dest: Path) -> Path:
 
 def softmax_tests() -> set[str]:
     """The hidden tests of Part 3 that call softmax first (its points in the grade)."""
-    return {t.test_id for t in course.suite_tests(course.part_suite(PART)) if t.function == "softmax"}
+    return {t.test_id for t in course.suite_tests(course.part_suite(LAB, PART)) if t.function == "softmax"}
 
 
 def graded(notebook: Path, out: Path) -> dict[str, tuple[float, float]]:

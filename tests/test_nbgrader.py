@@ -27,7 +27,7 @@ from platforms import nbgrader, nbgrader_scores, nbgrader_submission, write_subm
 from autograder.build import nbgrader as course
 from autograder.errors import UsageError
 from autograder.integrations import nbgrader as bridge
-from autograder.labs.encoders_decoders import LAB_ID, PARTS
+from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
 
 REPO = Path(__file__).resolve().parent.parent
 HIDDEN = REPO / "autograder" / "labs" / LAB_ID / "hidden"
@@ -60,7 +60,7 @@ def leaked(text: str, lines: set[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("course")
-    course.build(REPO, out)
+    course.build(LAB, REPO, out)
     return out
 
 
@@ -132,7 +132,7 @@ def test_a_test_that_calls_no_graded_function_fails_the_build(tmp_path):
                      '    student.call("not_a_lab_function", 1)\n')
     solution = REPO / "solutions" / LAB_ID / "part3_softmax.py"
     with pytest.raises(UsageError, match="not_a_lab_function"):
-        course.source_notebook(solution.read_text(), "part3", "part3_softmax", suite, solution)
+        course.source_notebook(LAB, solution.read_text(), "part3", "part3_softmax", suite, solution)
     suite.write_text('from autograder.grading.suite import points\n\n\n@points(8)\n'
                      'def test_nothing(student):\n    """calls nothing"""\n')
     with pytest.raises(UsageError, match="calls no student function"):
@@ -291,7 +291,7 @@ def test_orphans_that_ended_are_reaped_not_taken_for_leftovers(tmp_path):
 
 
 def test_generate_assignment_releases_no_hidden_text_and_no_gradebook(tmp_path):
-    course.build(REPO, tmp_path)
+    course.build(LAB, REPO, tmp_path)
     nbgrader(tmp_path, "generate_assignment", LAB_ID, "--force")
     release = tmp_path / "release"
     files = [p for p in release.rglob("*") if p.is_file()]
@@ -322,7 +322,7 @@ def pipeline(tmp_path_factory, ta_python):
     and by grade-all."""
     root = tmp_path_factory.mktemp("nbcourse")
     timings = {}
-    course.build(REPO, root)
+    course.build(LAB, REPO, root)
     start = time.monotonic()
     nbgrader(root, "generate_assignment", LAB_ID, "--force", python=ta_python)
     timings["generate_assignment"] = time.monotonic() - start
@@ -415,7 +415,7 @@ def test_feedback_shows_names_points_and_messages_but_no_hidden_code(pipeline):
 
 @pytest.mark.slow
 def test_a_transformers_warning_on_stderr_does_not_zero_a_test_cell(tmp_path):
-    course.build(REPO, tmp_path)
+    course.build(LAB, REPO, tmp_path)
     warn = ("import sys\nfrom transformers.utils import logging\nlogging.set_verbosity_warning()\n"
             "logging.get_logger('transformers.generation.utils').warning("
             "'Setting `pad_token_id` to `eos_token_id`:50256 for open-end generation.')\n"

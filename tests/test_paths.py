@@ -70,7 +70,7 @@ from platforms import (
 from autograder.build import gradescope, release
 from autograder.build import nbgrader as course
 from autograder.grading import reports
-from autograder.labs.encoders_decoders import LAB_ID, PARTS
+from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
 
 pytestmark = pytest.mark.paths
 
@@ -108,7 +108,7 @@ def _results_scores(results_json: Path) -> Scores:
     """Points per part from a results.json, summed as grades.csv sums them."""
     if not results_json.is_file():
         return dict.fromkeys(KEYS)
-    return _part_scores(reports.grade_row("", json.loads(results_json.read_text(encoding="utf-8")), ""))
+    return _part_scores(reports.grade_row(LAB, "", json.loads(results_json.read_text(encoding="utf-8")), ""))
 
 
 # ------------------------------------------------------------------------------------------------ paths
@@ -126,7 +126,7 @@ def standalone(students: Path, work: Path) -> dict[str, Scores]:
 def nbgrader_course(samples: dict[str, Path], root: Path, python: Path) -> dict[str, Scores]:
     """One course holding `samples`, autograded by nbgrader with the TA's `python`: sample -> points per
     part."""
-    course.build(REPO, root)
+    course.build(LAB, REPO, root)
     nbgrader(root, "generate_assignment", LAB_ID, "--force", python=python)
     for name, folder in samples.items():
         nbgrader_submission(folder, root / "submitted" / name / LAB_ID)
@@ -199,10 +199,10 @@ def proof(tmp_path_factory, scrubbed_home):
     scores = {"standalone": standalone(students, work)}
     timings["standalone"] = time.monotonic() - started
     bundle = work / "autograder.zip"
-    gradescope.build(REPO, bundle)
+    gradescope.build(LAB, REPO, bundle)
     machine = gradescope_machine(bundle, work / "gradescope-image")
     template = work / "template"
-    release.build(REPO, template)
+    release.build(LAB, REPO, template)
     runner = classroom_runner(template, work)
     ta_python = installed(NBGRADER_INSTALL, work / "ta") / "nbgrader-env" / "bin" / "python"
 

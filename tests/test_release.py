@@ -26,7 +26,7 @@ from platforms import grader_steps, scrubbed_run, workflow
 from autograder.build import release
 from autograder.build.assignments import _normalize
 from autograder.errors import UsageError
-from autograder.labs.encoders_decoders import LAB_ID, PARTS
+from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
 
 GRADED = [part for part in PARTS if part.points]
 DIST_INFO = "encoders_decoders_runtime-0.1.0.dist-info"
@@ -35,7 +35,7 @@ DIST_INFO = "encoders_decoders_runtime-0.1.0.dist-info"
 @pytest.fixture(scope="module")
 def built(repo, tmp_path_factory):
     out = tmp_path_factory.mktemp("release") / "template"
-    written = release.build(repo, out)
+    written = release.build(LAB, repo, out)
     return out, written
 
 
@@ -58,13 +58,14 @@ def test_nothing_secret(repo, built):
     files = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     # only the public runtime of the package, never the grader, the hidden suites or the builders
     package = {n.removeprefix("autograder/") for n in files if n.startswith("autograder/")}
-    assert {n for n in package if not n.startswith("models/vendor/")} == set(release.RUNTIME)
+    lab_runtime = {f"labs/{LAB.id}/{name}" for name in LAB.runtime}
+    assert {n for n in package if not n.startswith("models/vendor/")} == {*release.RUNTIME, *lab_runtime}
     hidden = {p.name for p in (repo / "autograder" / "labs" / LAB_ID / "hidden").glob("*")}
     assert hidden and not hidden & {Path(n).name for n in files}
     assert not any("gradebook" in n or "hidden" in Path(n).parts for n in files)
-    secret = release.solution_lines(repo)
+    secret = release.solution_lines(LAB)
     assert len(secret) > 50  # the check has something to look for
-    generic = secret & release.runtime_lines(repo)
+    generic = secret & release.runtime_lines(files)
     for name, data in files.items():
         if name.startswith("autograder/models/vendor/") or name.endswith(".whl"):
             continue  # the wheel holds the runtime files (checked below)
@@ -82,7 +83,7 @@ def test_nothing_secret(repo, built):
     for name in release.RUNTIME:
         assert files[f"autograder/{name}"] == (repo / "autograder" / name).read_bytes()
     # and the wheel holds exactly those files, and its metadata
-    with zipfile.ZipFile(out / release.wheel_path()) as runtime:
+    with zipfile.ZipFile(out / release.wheel_path(LAB)) as runtime:
         members = {name: runtime.read(name) for name in runtime.namelist()}
     assert {name: data for name, data in members.items() if name.startswith("autograder/")} == {
         name: data for name, data in files.items() if name.startswith("autograder/")}
@@ -91,7 +92,7 @@ def test_nothing_secret(repo, built):
 
 def test_the_runtime_wheel_pins_what_the_notebooks_need_but_torch(repo, built):
     out, _ = built
-    with zipfile.ZipFile(out / release.wheel_path()) as runtime:
+    with zipfile.ZipFile(out / release.wheel_path(LAB)) as runtime:
         meta = runtime.read(f"{DIST_INFO}/METADATA").decode()
         record = runtime.read(f"{DIST_INFO}/RECORD").decode().splitlines()
         listed = {line.split(",")[0] for line in record}
@@ -110,12 +111,12 @@ def test_the_runtime_wheel_pins_what_the_notebooks_need_but_torch(repo, built):
 
 
 def test_the_leak_guard_looks_inside_the_wheel(repo):
-    files = release.expected_files(repo)
+    files = release.expected_files(LAB, repo)
     hidden = f"autograder/labs/{LAB_ID}/hidden/test_part3_softmax.py"
     planted = release.wheel.build("x", "1", {hidden: b"x = 1\n"}, summary="x", requires_python=">=3",
                                   requires=[])
     with pytest.raises(RuntimeError, match=r"\.whl/autograder/labs/encoders_decoders/hidden/\S+ must not be"):
-        release.check_release(repo, {**files, release.wheel_path(): planted})
+        release.check_release(LAB, {**files, release.wheel_path(LAB): planted})
 
 
 def test_runtime_url_is_written_into_every_notebook_of_the_pair(repo, tmp_path):
@@ -130,19 +131,19 @@ def test_runtime_url_is_written_into_every_notebook_of_the_pair(repo, tmp_path):
         assert len(runtime_cells) == 1 and f'\nRUNTIME = "{address}"\n' in runtime_cells[0], part.stem
         assert code_of(out / f"{part.stem}.py") == code_of(out / f"{part.stem}.ipynb")  # the pair agrees
     # a notebook of the default release says nothing, and only that line differs
-    default = release.expected_files(repo)
+    default = release.expected_files(LAB, repo)
     assert b'"RUNTIME = \\"\\"\\n",' in default["part3_softmax.ipynb"]  # a line of a JSON list
     assert (out / "part3_softmax.py").read_text().replace(f'"{address}"', '""') == \
         default["part3_softmax.py"].decode()
     path = "/content/drive/MyDrive/Course/encoders_decoders_runtime-0.1.0-py3-none-any.whl"
-    assert f'RUNTIME = "{path}"'.encode() in release.expected_files(repo, path)["part1_tokenization.py"]
+    assert f'RUNTIME = "{path}"'.encode() in release.expected_files(LAB, repo, path)["part1_tokenization.py"]
 
 
 @pytest.mark.parametrize("address, message", [("github:course", "write github:OWNER/REPOSITORY"),
                                               ("a\"b", "is not an address"), (" ", "is not an address")])
 def test_a_bad_runtime_url_is_a_usage_error(repo, address, message):
     with pytest.raises(UsageError, match=message):
-        release.expected_files(repo, address)
+        release.expected_files(LAB, repo, address)
 
 
 def code_of(path: Path) -> list[str]:
@@ -150,27 +151,27 @@ def code_of(path: Path) -> list[str]:
 
 
 def test_leak_guard_refuses_a_solution(repo):
-    files = release.expected_files(repo)
+    files = release.expected_files(LAB, repo)
     solution = repo / "solutions" / LAB_ID / "part3_softmax.py"
     lines = solution.read_text().splitlines(keepends=True)
     answer = "".join(line for line in lines if "SOLUTION" not in line)
     with pytest.raises(RuntimeError, match=r"a solution line is in part3_softmax\.py"):
-        release.check_release(repo, {**files, "part3_softmax.py": answer.encode()})
+        release.check_release(LAB, {**files, "part3_softmax.py": answer.encode()})
     with pytest.raises(RuntimeError, match="delimiter"):
-        release.check_release(repo, {**files, "part3_softmax.py": solution.read_bytes()})
+        release.check_release(LAB, {**files, "part3_softmax.py": solution.read_bytes()})
     with pytest.raises(RuntimeError, match="must not be in"):
         hidden = f"autograder/labs/{LAB_ID}/hidden/test_x.py"
-        release.check_release(repo, {**files, hidden: b"x = 1\n"})
+        release.check_release(LAB, {**files, hidden: b"x = 1\n"})
 
 
 def test_leak_guard_refuses_a_solutions_logic_under_other_names(repo):
     from test_build_assignments import OLD_CACHED_DEMO, RENAMED_SPECIAL_POSITIONS
 
-    files = release.expected_files(repo)
-    assert release.logic_leaks(repo, files) == []
+    files = release.expected_files(LAB, repo)
+    assert release.logic_leaks(LAB, files) == []
 
     def planted(name: str, code: str) -> list[str]:
-        return release.logic_leaks(repo, {**files, name: files[name] + code.encode()})
+        return release.logic_leaks(LAB, {**files, name: files[name] + code.encode()})
 
     found = planted("part4_greedy_decoding.py", OLD_CACHED_DEMO)
     assert any(re.match(r"the logic of part4_greedy_decoding\.py: greedy_generate shows in "
@@ -188,7 +189,7 @@ def test_leak_guard_refuses_a_solutions_logic_under_other_names(repo):
                for f in planted("scripts/summary.py", short))
     script = files["scripts/summary.py"] + short.encode()
     with pytest.raises(RuntimeError, match=r"special_token_positions shows in scripts/summary\.py"):
-        release.check_release(repo, {**files, "scripts/summary.py": script})
+        release.check_release(LAB, {**files, "scripts/summary.py": script})
 
 
 def test_workflow_shape(built):
@@ -261,10 +262,10 @@ def test_student_readme(repo, built):
 def test_deterministic_and_rebuilds_in_place(repo, built, tmp_path):
     out, _ = built
     again = tmp_path / "again"
-    release.build(repo, again)
+    release.build(LAB, repo, again)
     (again / ".git").mkdir()
     (again / "stale.txt").write_text("old")
-    release.build(repo, again)  # a previous release is replaced, its .git kept
+    release.build(LAB, repo, again)  # a previous release is replaced, its .git kept
     assert (again / ".git").is_dir() and not (again / "stale.txt").exists()
     files = sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(again) for p in again.rglob("*")
@@ -274,7 +275,7 @@ def test_deterministic_and_rebuilds_in_place(repo, built, tmp_path):
     other.mkdir()
     (other / "precious.txt").write_text("keep")
     with pytest.raises(UsageError, match="not a previous release"):
-        release.build(repo, other)
+        release.build(LAB, repo, other)
 
 
 def test_actionlint(built, actionlint):

@@ -18,7 +18,7 @@ def graded(**totals: float) -> list[dict]:
 
 
 def keyed(rows: list[dict], entries: list[Entry]) -> tuple[dict[str, dict], dict[str, str]]:
-    by_identifier, unmatched = apply(rows, entries)
+    by_identifier, unmatched = apply(rows, entries, ["student_id", "part1", "total", "status"])
     return {row["github_username"]: row for row in by_identifier}, unmatched
 
 

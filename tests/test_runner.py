@@ -9,6 +9,7 @@ import time
 import pytest
 import torch
 
+from autograder.labs.encoders_decoders import LAB
 from autograder.runner import protocol
 from autograder.runner.child import Limits
 from autograder.runner.confinement import CHILD_UID_BASE, missing
@@ -91,7 +92,8 @@ CELLS = [
 
 @pytest.fixture(scope="module")
 def zygote():
-    with Zygote("offline", Limits(cell_timeout=2, call_timeout=2)) as warm:
+    with Zygote("offline", Limits(cell_timeout=2, call_timeout=2), roles=LAB.roles,
+                forbidden=LAB.forbidden) as warm:
         yield warm
 
 

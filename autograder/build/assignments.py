@@ -37,6 +37,7 @@ import jupytext
 import nbformat
 
 from autograder.build import leaks
+from autograder.course import Lab
 from autograder.errors import UsageError
 
 _CELL_MARKER = re.compile(r"^# %%(?:\s|$)")
@@ -209,15 +210,16 @@ def check_no_logic_leak(regions: list[leaks.Code], units: list[leaks.Code]) -> N
     if found:
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
         raise RuntimeError(f"{found[0]}{more}")
-def runtime_cell() -> list[str]:
-    """The lines of the runtime cell, header included (shown as a form, code hidden, on Colab)."""
-    body = RUNTIME_CELL.read_text(encoding="utf-8").splitlines(keepends=True)
+def runtime_cell(lab: Lab) -> list[str]:
+    """The lines of the lab's runtime cell, header included (shown as a form, code hidden, on Colab)."""
+    text = RUNTIME_CELL.read_text(encoding="utf-8").replace("@@LAB_PACKAGE@@", lab.package)
+    body = text.splitlines(keepends=True)
     return [f'# %% cellView="form" tags=["{RUNTIME_TAG}"]\n', *body, "\n"]
 
 
-def runtime_notebook_cell():
+def runtime_notebook_cell(lab: Lab):
     """The runtime cell as a notebook cell, for notebooks built from a solution's cells (nbgrader's)."""
-    (cell,) = jupytext.reads("".join(runtime_cell()), fmt="py:percent").cells
+    (cell,) = jupytext.reads("".join(runtime_cell(lab)), fmt="py:percent").cells
     cell.id = RUNTIME_TAG
     return cell
 
@@ -250,8 +252,9 @@ def notebook_text(notebook) -> str:
     return jupytext.writes(notebook, fmt="ipynb").rstrip("\n") + "\n"
 
 
-def render_assignment(text: str, where: str) -> tuple[str, str]:
-    """The student stub (``.py`` text) and its paired ``.ipynb`` text for one solution file's ``text``.
+def render_assignment(lab: Lab, text: str, where: str) -> tuple[str, str]:
+    """The student stub (``.py`` text) and its paired ``.ipynb`` text for one solution file's ``text`` of
+    `lab`.
 
     ``where`` names the file in error messages, which give its line numbers.
     """
@@ -261,8 +264,8 @@ def render_assignment(text: str, where: str) -> tuple[str, str]:
     for cell in cells:
         body, cell_kept, cell_secrets = _clear_cell(cell, where)
         if cell.nbgrader.get("grade_id") == SETUP_ID:
-            out += runtime_cell()
-            kept += runtime_cell()
+            out += runtime_cell(lab)
+            kept += runtime_cell(lab)
         out += [cell.header, *body]
         kept += [cell.header, *cell_kept]
         secrets += cell_secrets
@@ -273,38 +276,36 @@ def render_assignment(text: str, where: str) -> tuple[str, str]:
     return stub, notebook_text(notebook)
 
 
-def expected_files(root: Path, lab: str) -> dict[Path, str]:
-    """Every generated file of ``lab`` (a path under ``root/assignments/<lab>``) and its expected text."""
-    source = root / "solutions" / lab
-    if not source.is_dir():
-        raise UsageError(f"no solutions folder {source}")
-    target = root / "assignments" / lab
+def expected_files(lab: Lab, root: Path) -> dict[Path, str]:
+    """Every generated file of ``lab`` (a path under ``lab.assignments``) and its expected text; `root` is
+    the course repository, which messages name paths from."""
+    if not lab.solutions.is_dir():
+        raise UsageError(f"no solutions folder {lab.solutions}")
     files: dict[Path, str] = {}
     regions, units = [], []
-    for solution in sorted(source.glob("*.py")):
+    for solution in sorted(lab.solutions.glob("*.py")):
         if solution.name.startswith("_"):
             continue  # helper modules (__init__.py and the like) are not notebooks
         text = solution.read_text(encoding="utf-8")
-        where = str(solution.relative_to(root))
-        stub, notebook = render_assignment(text, where)
-        files[target / solution.name] = stub
-        files[target / f"{solution.stem}.ipynb"] = notebook
+        where = str(solution.relative_to(root) if solution.is_relative_to(root) else solution)
+        stub, notebook = render_assignment(lab, text, where)
+        files[lab.assignments / solution.name] = stub
+        files[lab.assignments / f"{solution.stem}.ipynb"] = notebook
         regions += solution_regions(text, where)
         units += notebook_units(jupytext.reads(stub, fmt="py:percent"), f"{solution.stem} (student copy)")
     check_no_logic_leak(regions, units)
     return files
 
 
-def build_assignments(root: Path, lab: str = "encoders_decoders", check: bool = False) -> list[Path]:
-    """Regenerate ``assignments/<lab>/`` from ``solutions/<lab>/``.
+def build_assignments(lab: Lab, root: Path, check: bool = False) -> list[Path]:
+    """Regenerate ``lab.assignments`` from ``lab.solutions``.
 
     Returns the paths that changed: written or removed (a ``.py``/``.ipynb`` whose solution is gone). With
     ``check=True`` nothing is touched and the returned paths are the stale, missing or orphaned ones, so an
     empty list means the assignments are up to date.
     """
-    root = Path(root)
-    files = expected_files(root, lab)
-    target = root / "assignments" / lab
+    files = expected_files(lab, Path(root))
+    target = lab.assignments
     changed = [path for path, text in files.items()
                if not path.is_file() or path.read_bytes() != text.encode("utf-8")]
     orphans = [path for path in sorted(target.glob("*"))

@@ -25,8 +25,8 @@ import zipfile
 from pathlib import Path
 
 from autograder.build.release import constraints
+from autograder.course import Lab
 from autograder.errors import UsageError
-from autograder.labs.encoders_decoders import LAB_ID, PARTS
 
 TEMPLATES = Path(__file__).parent / "templates" / "gradescope"
 DATE = (1980, 1, 1, 0, 0, 0)
@@ -34,51 +34,56 @@ EXECUTABLE = {"setup.sh", "run_autograder"}
 SKIP_DIRS = {"__pycache__", "build"}  # build/: the builders, which grading never imports
 
 
-def _package_files(root: Path) -> dict[str, bytes]:
-    package = root / "autograder"
+def _tree(folder: Path, prefix: str, leave_out: tuple[Path, ...] = ()) -> dict[str, bytes]:
+    """Every file under `folder` as `prefix/<relative path>` -> content, without caches, the builders and
+    what is under `leave_out`."""
     files = {}
-    for path in sorted(package.rglob("*")):
-        relative = path.relative_to(package)
-        skipped = SKIP_DIRS & set(relative.parts[:-1]) or path.suffix in (".pyc", ".pyo")
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        skipped = (SKIP_DIRS & set(relative.parts[:-1]) or path.suffix in (".pyc", ".pyo")
+                   or any(path.is_relative_to(other) for other in leave_out))
         if path.is_file() and not skipped:
-            files[f"grader/autograder/{relative.as_posix()}"] = path.read_bytes()
+            files[f"{prefix}/{relative.as_posix()}"] = path.read_bytes()
     return files
 
 
-def expected_files(root: Path) -> dict[str, bytes]:
-    """Every file of the bundle: path inside the zip -> content."""
+def expected_files(lab: Lab, root: Path) -> dict[str, bytes]:
+    """Every file of the bundle that grades `lab`: path inside the zip -> content. The lab's folder goes
+    into the bundle's grader package, hidden suites included, wherever the course keeps it."""
     root = Path(root)
     pins = constraints(root)
-    graded = [{"number": p.number, "title": p.title, "points": p.points} for p in PARTS if p.points]
-    stems = ", ".join(f"{p.stem}.ipynb" for p in PARTS)
+    graded = [{"number": p.number, "title": p.title, "points": p.points} for p in lab.graded]
+    stems = ", ".join(f"{p.stem}.ipynb" for p in lab.parts)
     files = {
         "setup.sh": (TEMPLATES / "setup.sh").read_text(encoding="utf-8")
         .replace("@@TORCH@@", pins["torch"][1]).encode(),
         "run_autograder": (TEMPLATES / "run_autograder").read_text(encoding="utf-8")
         .replace("@@PARTS@@", json.dumps(graded, ensure_ascii=True).replace("'", "\\u0027"))
-        .replace("@@STEMS@@", stems).encode(),
+        .replace("@@STEMS@@", stems).replace("@@LAB@@", lab.id).encode(),
     }
     for name in ("pyproject.toml", "constraints.txt", "README.md"):
         files[f"grader/{name}"] = (root / name).read_bytes()
-    files.update(_package_files(root))
+    files.update(_tree(root / "autograder", "grader/autograder"))
+    # A lab kept in its own folder may hold its solutions and student copies there: never in the bundle.
+    files.update(_tree(lab.folder, f"grader/autograder/labs/{lab.id}", (lab.solutions, lab.assignments)))
     guide = root / "docs" / "gradescope.md"
     if guide.is_file():
         files["README.md"] = guide.read_bytes()
-    suites = [f"grader/autograder/labs/{LAB_ID}/hidden/test_{p.stem}.py" for p in PARTS if p.points]
+    suites = [f"grader/autograder/labs/{lab.id}/hidden/test_{p.stem}.py" for p in lab.graded]
     missing = [suite for suite in suites if suite not in files]
     if missing:
         raise UsageError(f"the hidden suites are missing: {', '.join(missing)}")
     return dict(sorted(files.items()))
 
 
-def build(root: Path, out: Path) -> list[Path]:
+def build(lab: Lab, root: Path, out: Path) -> list[Path]:
     """Write the bundle to ``out`` (a .zip path) and return ``[out]``."""
     out = Path(out)
     if out.suffix != ".zip":
         raise UsageError(f"--out {out}: the Gradescope bundle is a .zip file")
     if out.is_dir():
         raise UsageError(f"--out {out} is a folder; give a .zip file name")
-    files = expected_files(Path(root))
+    files = expected_files(lab, Path(root))
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".bundle-", suffix=".zip", dir=out.parent)
     os.close(fd)

@@ -6,7 +6,7 @@ What students get, generated from the repository (never edited by hand):
 - the runtime they import, and only that: ``autograder.models`` (with the vendored tokenizer files, so the
   offline model kit builds on the runner in seconds, no Hub) and the lab's public checks. Never the hidden
   suites, the grader, the runner or the builders;
-- the same runtime as a wheel, ``runtime/encoders_decoders_runtime-<version>-py3-none-any.whl``, which a
+- the same runtime as a wheel, ``runtime/<lab>_runtime-<version>-py3-none-any.whl``, which a
   notebook's runtime cell installs when the notebook runs on its own (Colab): from the address given with
   ``--runtime-url``, which the build writes into every notebook's ``RUNTIME = ...`` line;
 - ``scripts/check_part.py`` (runs one part's notebook headless and reports its public checks),
@@ -16,7 +16,8 @@ What students get, generated from the repository (never edited by hand):
 - ``.github/workflows/classroom.yml`` in the current Classroom shape: one command-grader step per
   autograded part (its points as ``max-score``, variables inline), an optional hidden-test step, the
   step-summary table and the grading reporter;
-- a student ``README.md``, ``.gitignore`` and ``.github/INSTRUCTORS.md`` (a copy of ``docs/classroom.md``).
+- a student ``README.md`` (the lab's ``student_readme.md``), ``.gitignore`` and ``.github/INSTRUCTORS.md`` (a
+  copy of ``docs/classroom.md``).
 
 The build refuses to write anything if a solution line or a solution's logic (``leaks.py``), a hidden
 suite, a mark scheme or a gradebook would land in the release. Output is deterministic: sorted, no timestamps.
@@ -47,30 +48,28 @@ from autograder.build.assignments import (
     solution_regions,
     student_notebook,
 )
+from autograder.course import Lab
 from autograder.errors import UsageError
-from autograder.labs.encoders_decoders import LAB_ID, PARTS
 
 TEMPLATES = Path(__file__).parent / "templates" / "release"
 PYTHON_VERSION = "3.11"  # the Python of constraints.txt (numpy and IPython there need 3.11 or newer)
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
-# The runtime the notebooks import (paths under autograder/); models/vendor is copied whole.
+# The runtime the notebooks import (paths under autograder/), besides the lab's own `Lab.runtime`;
+# models/vendor is copied whole.
 RUNTIME = (
     "__init__.py",
     "errors.py",
+    "course.py",
     "models/__init__.py",
     "models/kit.py",
     "models/registry.py",
     "labs/__init__.py",
-    "labs/encoders_decoders/__init__.py",
-    "labs/encoders_decoders/compare.py",
-    "labs/encoders_decoders/expected.py",
-    "labs/encoders_decoders/public.py",
 )
 VENDOR = "models/vendor"
+STUDENT_README = "student_readme.md"  # in the lab's folder: the release's README.md
 # The runtime as a wheel, for notebooks that run on their own (Colab). It pins the libraries the notebooks
 # use as constraints.txt does, except torch: any torch will do, and Colab's own (a CUDA build) must stay.
-RUNTIME_DIST = "encoders-decoders-runtime"
 RUNTIME_PINNED = ("transformers", "tokenizers", "safetensors", "huggingface-hub")
 RUNTIME_PYTHON = f">={PYTHON_VERSION}"
 WHEEL_FOLDER = "runtime"
@@ -143,12 +142,12 @@ def requirements_txt(root: Path) -> str:
     return header + "\n".join(lines) + "\n"
 
 
-def parts_json(root: Path) -> str:
+def parts_json(lab: Lab) -> str:
     """The autograded parts for the scripts: number -> stem, title, points, and the functions checked."""
     parts = {}
-    for part in PARTS:
+    for part in lab.parts:
         if part.points:
-            solution = root / "solutions" / LAB_ID / f"{part.stem}.py"
+            solution = lab.solutions / f"{part.stem}.py"
             parts[str(part.number)] = {"stem": part.stem, "title": part.title, "points": part.points,
                                        "checks": list(graded_functions(solution))}
     return json.dumps(parts, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -158,9 +157,9 @@ def _quote(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid YAML double-quoted scalar
 
 
-def workflow() -> str:
+def workflow(lab: Lab) -> str:
     """.github/workflows/classroom.yml."""
-    graded = [part for part in PARTS if part.points]
+    graded = lab.graded
     steps = []
     for part in graded:
         steps.append(f"""\
@@ -182,52 +181,60 @@ def workflow() -> str:
     return (text.replace("@@GRADER_STEPS@@\n", "".join(steps))
             .replace("@@RESULTS_ENV@@\n", results_env)
             .replace("@@RUNNERS@@", runners)
+            .replace("@@LAB@@", lab.id)
+            .replace("@@NOTEBOOKS@@", " ".join(f"{p.stem}.ipynb" for p in lab.parts))
             .replace("@@PYTHON@@", PYTHON_VERSION)
             .replace("@@TORCH_INDEX@@", TORCH_CPU_INDEX))
 
 
-def readme(root: Path) -> str:
+def readme(lab: Lab, root: Path) -> str:
     pins = constraints(root)
     rows = [f"| {p.number} | `{p.stem}.ipynb` | {p.title} | "
-            f"{p.points if p.points else f'{p.manual_points}, graded by hand'} |" for p in PARTS]
-    return ((TEMPLATES / "README.md").read_text(encoding="utf-8")
+            f"{p.points if p.points else f'{p.manual_points}, graded by hand'} |" for p in lab.parts]
+    return ((lab.folder / STUDENT_README).read_text(encoding="utf-8")
             .replace("@@PARTS_TABLE@@", "\n".join(rows))
             .replace("@@TORCH@@", pins["torch"][1])
             .replace("@@JUPYTERLAB@@", pins["jupyterlab"][1]))
 
 
-def runtime_files(root: Path) -> dict[str, bytes]:
+def runtime_files(lab: Lab, root: Path) -> dict[str, bytes]:
     """The runtime, path under the package's parent (``autograder/...``) -> content."""
     package = root / "autograder"
     files = {f"autograder/{name}": (package / name).read_bytes() for name in RUNTIME}
+    files |= {f"autograder/labs/{lab.id}/{name}": (lab.folder / name).read_bytes() for name in lab.runtime}
     for path in sorted((package / VENDOR).rglob("*")):
         if path.is_file() and "__pycache__" not in path.parts:
             files[f"autograder/{path.relative_to(package).as_posix()}"] = path.read_bytes()
     return files
 
 
-def wheel_path() -> str:
+def runtime_dist(lab: Lab) -> str:
+    """The runtime wheel's distribution name."""
+    return f"{lab.id.replace('_', '-')}-runtime"
+
+
+def wheel_path(lab: Lab) -> str:
     """Where the runtime wheel is in the release."""
-    return f"{WHEEL_FOLDER}/{wheel.filename(RUNTIME_DIST, __version__)}"
+    return f"{WHEEL_FOLDER}/{wheel.filename(runtime_dist(lab), __version__)}"
 
 
-def runtime_wheel(root: Path) -> bytes:
+def runtime_wheel(lab: Lab, root: Path) -> bytes:
     """The runtime (``runtime_files``) as a wheel that pins what the notebooks need, torch aside."""
     pins = constraints(root)
-    return wheel.build(RUNTIME_DIST, __version__, runtime_files(root),
-                       summary="What the 'Encoders vs decoders' notebooks import: models and public checks",
+    return wheel.build(runtime_dist(lab), __version__, runtime_files(lab, root),
+                       summary=f"What the '{lab.title}' notebooks import: models and public checks",
                        requires_python=RUNTIME_PYTHON,
                        requires=["torch", *(f"{pins[name][0]}=={pins[name][1]}" for name in RUNTIME_PINNED)])
 
 
-def runtime_address(runtime_url: str) -> str:
+def runtime_address(lab: Lab, runtime_url: str) -> str:
     """The address the notebooks install the runtime from: ``github:OWNER/REPO[@REF]`` is the release's own
     wheel in that repository (on REF, default main); anything else (an https or file URL, a path such as a
     Google Drive copy's ``/content/drive/MyDrive/...``) is taken as it is."""
     match = GITHUB_SOURCE.match(runtime_url)
     if match:
         repository, ref = match.groups()
-        return f"https://raw.githubusercontent.com/{repository}/{ref or 'main'}/{wheel_path()}"
+        return f"https://raw.githubusercontent.com/{repository}/{ref or 'main'}/{wheel_path(lab)}"
     if runtime_url.startswith("github:"):
         raise UsageError(f"--runtime-url {runtime_url!r}: write github:OWNER/REPOSITORY or "
                          "github:OWNER/REPOSITORY@BRANCH")
@@ -244,44 +251,45 @@ def with_runtime(stub: str, address: str, where: str) -> str:
     return stub.replace(RUNTIME_LINE, f"RUNTIME = {json.dumps(address)}\n")
 
 
-def expected_files(root: Path, runtime_url: str | None = None) -> dict[str, bytes]:
-    """Every file of the release: relative path -> content. With ``runtime_url``, the notebooks install the
-    runtime from there when they run on their own (see ``runtime_address``)."""
+def expected_files(lab: Lab, root: Path, runtime_url: str | None = None) -> dict[str, bytes]:
+    """Every file of the release of `lab`: relative path -> content. With ``runtime_url``, the notebooks
+    install the runtime from there when they run on their own (see ``runtime_address``). `root` is the
+    course repository (the grader's package, constraints.txt and docs/classroom.md)."""
     root = Path(root)
     files: dict[str, bytes] = {}
-    assignments = root / "assignments" / LAB_ID
-    for part in PARTS:
+    assignments = lab.assignments
+    for part in lab.parts:
         paths = {suffix: assignments / f"{part.stem}{suffix}" for suffix in (".py", ".ipynb")}
         for path in paths.values():
             if not path.is_file():
                 raise UsageError(f"{path} is missing: run 'autograder build assignments' first")
             files[path.name] = path.read_bytes()
         if runtime_url:
-            stub = with_runtime(paths[".py"].read_text(encoding="utf-8"), runtime_address(runtime_url),
-                                str(paths[".py"].relative_to(root)))
+            stub = with_runtime(paths[".py"].read_text(encoding="utf-8"), runtime_address(lab, runtime_url),
+                                paths[".py"].name)
             files[paths[".py"].name] = stub.encode()
             files[paths[".ipynb"].name] = notebook_text(student_notebook(stub, paths[".py"].name)).encode()
-    files.update(runtime_files(root))
-    files[wheel_path()] = runtime_wheel(root)
+    files.update(runtime_files(lab, root))
+    files[wheel_path(lab)] = runtime_wheel(lab, root)
     for name in ("check_part.py", "summary.py"):
         files[f"scripts/{name}"] = (TEMPLATES / "scripts" / name).read_bytes()
-    files["scripts/parts.json"] = parts_json(root).encode()
+    files["scripts/parts.json"] = parts_json(lab).encode()
     files["requirements.txt"] = requirements_txt(root).encode()
-    files["README.md"] = readme(root).encode()
+    files["README.md"] = readme(lab, root).encode()
     files[".gitignore"] = (TEMPLATES / "gitignore").read_bytes()
-    files[".github/workflows/classroom.yml"] = workflow().encode()
+    files[".github/workflows/classroom.yml"] = workflow(lab).encode()
     instructors = root / "docs" / "classroom.md"
     if instructors.is_file():
         files[".github/INSTRUCTORS.md"] = instructors.read_bytes()
-    check_release(root, files)
+    check_release(lab, files)
     return dict(sorted(files.items()))
 
 
-def solution_lines(root: Path) -> set[str]:
+def solution_lines(lab: Lab) -> set[str]:
     """Every line (normalized, over 3 characters) of every solution, hidden-test and mark-scheme region of
     the lab's solutions that appears nowhere in the student copy of that notebook."""
     secret: set[str] = set()
-    for solution in sorted((root / "solutions" / LAB_ID).glob("*.py")):
+    for solution in sorted(lab.solutions.glob("*.py")):
         if solution.name.startswith("_"):
             continue
         preamble, cells = _split_cells(solution.read_text(encoding="utf-8"), str(solution))
@@ -295,10 +303,10 @@ def solution_lines(root: Path) -> set[str]:
     return secret
 
 
-def runtime_lines(root: Path) -> set[str]:
+def runtime_lines(files: dict[str, bytes]) -> set[str]:
     """The normalized lines of the public runtime modules (which students import, and can read, anyway)."""
-    return {_normalize(line) for name in RUNTIME
-            for line in (root / "autograder" / name).read_text(encoding="utf-8").splitlines()}
+    return {_normalize(line) for name, data in files.items() if name.startswith("autograder/")
+            and name.endswith(".py") for line in data.decode("utf-8").splitlines()}
 
 
 def _entries(files: dict[str, bytes]):
@@ -312,14 +320,14 @@ def _entries(files: dict[str, bytes]):
                     yield f"{name}/{member}", member, archive.read(member)
 
 
-def leaks(root: Path, files: dict[str, bytes]) -> list[str]:
+def leaks(lab: Lab, files: dict[str, bytes]) -> list[str]:
     """Why ``files`` may not be released: a hidden suite, the grader, a gradebook, a region delimiter, or a
     line of a solution region, in a file or inside a wheel. A solution line that the public runtime already
     holds verbatim (a library call such as ``inputs = tokenizer(prompt, return_tensors="pt")``, which the
     public checks make too) reveals nothing, but two such lines in a row anywhere, or one in a notebook or
     script, still count."""
-    secret = solution_lines(root)
-    generic = secret & runtime_lines(root)
+    secret = solution_lines(lab)
+    generic = secret & runtime_lines(files)
     problems = []
     for name, path, data in _entries(files):
         if any(part in FORBIDDEN_NAMES for part in Path(path).parts):
@@ -342,11 +350,11 @@ def leaks(root: Path, files: dict[str, bytes]) -> list[str]:
     return problems
 
 
-def logic_leaks(root: Path, files: dict[str, bytes]) -> list[str]:
+def logic_leaks(lab: Lab, files: dict[str, bytes]) -> list[str]:
     """Where the logic of a solution region shows in ``files``: in any cell of a notebook, any function of
     a script or notebook file, or (for regions longer than a library call or two) of the public runtime."""
     regions = []
-    for solution in sorted((root / "solutions" / LAB_ID).glob("*.py")):
+    for solution in sorted(lab.solutions.glob("*.py")):
         if not solution.name.startswith("_"):
             regions += solution_regions(solution.read_text(encoding="utf-8"), solution.name)
     student, runtime = [], []
@@ -362,21 +370,21 @@ def logic_leaks(root: Path, files: dict[str, bytes]) -> list[str]:
     return [str(leak) for leak in found]
 
 
-def check_release(root: Path, files: dict[str, bytes]) -> None:
+def check_release(lab: Lab, files: dict[str, bytes]) -> None:
     """RuntimeError naming the first reason (see ``leaks``) why ``files`` may not be released."""
-    problems = leaks(root, files) + logic_leaks(root, files)
+    problems = leaks(lab, files) + logic_leaks(lab, files)
     if problems:
         raise RuntimeError(f"release: {problems[0]}" + (f" (and {len(problems) - 1} more)"
                                                         if len(problems) > 1 else ""))
 
 
-def build(root: Path, out: Path, runtime_url: str | None = None) -> list[Path]:
+def build(lab: Lab, root: Path, out: Path, runtime_url: str | None = None) -> list[Path]:
     """Write the release into ``out`` and return the written paths.
 
     ``out`` must be empty, missing, or a previous release (it then is emptied, except for ``.git``, so the
     template repository's clone can be rebuilt in place). ``runtime_url``: see ``expected_files``.
     """
-    files = expected_files(Path(root), runtime_url)
+    files = expected_files(lab, Path(root), runtime_url)
     out = Path(out)
     if out.exists():
         if not out.is_dir():

@@ -12,6 +12,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 
+from autograder.course import Lab, find
 from autograder.errors import UsageError
 from autograder.grading import reports
 from autograder.grading.grade import Grade, grade_submission
@@ -19,21 +20,21 @@ from autograder.grading.notebook import MAX_BYTES
 from autograder.grading.roster import apply as apply_roster
 from autograder.grading.roster import nbgrader_export, read_roster
 from autograder.grading.submission import Submission, locate
-from autograder.labs.encoders_decoders import LAB_ID
 from autograder.runner.pool import Zygote
 
 _zygote: Zygote | None = None  # the grader's, inherited by its --jobs workers
 
 
-def _worker_zygote(models: str, hide: tuple[Path, ...] = ()) -> Zygote:
-    """This process's zygote, started on first use, whose children never see `hide`; while it warms up,
-    this process loads its own reference models, so the two start-up costs overlap."""
+def _worker_zygote(lab: Lab, models: str, hide: tuple[Path, ...] = ()) -> Zygote:
+    """This process's zygote for `lab`, started on first use, whose children never see `hide` nor the lab's
+    secrets; while it warms up, this process loads its own reference models, so the two start-up costs
+    overlap."""
     global _zygote
     if _zygote is None:
-        from autograder.models import ROLES, load_pair
+        from autograder.models import load_pair
 
-        _zygote = Zygote(models, hide=hide)
-        for role in ROLES:
+        _zygote = Zygote(models, hide=(*lab.secrets, *hide), roles=lab.roles, forbidden=lab.forbidden)
+        for role in lab.roles:
             load_pair(role, spec=models, default="offline")
     return _zygote
 
@@ -52,7 +53,7 @@ def writable_folder(out: Path) -> Path:
 def grade_one(student: str, submission: Submission, out: Path, models: str,
               hide: tuple[Path, ...] = ()) -> Grade:
     """Grade and write one student's reports; children never see `hide` (the class's folders)."""
-    grade = grade_submission(student, submission, _worker_zygote(models, hide), models)
+    grade = grade_submission(student, submission, _worker_zygote(submission.lab, models, hide), models)
     reports.write_student(out, grade)
     return grade
 
@@ -97,14 +98,14 @@ def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
     return int(hashlib.sha256(student.encode()).hexdigest(), 16) % n == k - 1
 
 
-def _grade_student(student: str, folder: Path, out: Path, models: str, resume: bool,
+def _grade_student(lab: Lab, student: str, folder: Path, out: Path, models: str, resume: bool,
                    hide: tuple[Path, ...]) -> tuple[str, str]:
     """(status, reason) after grading one student into `out/<student>/`; runs in a worker with --jobs.
     The outcome is also kept in `out/<student>/grading.json`, from which class reports are made."""
     target = out / student
     stamp = target / "grading.json"
     try:
-        submission = locate(folder)
+        submission = locate(folder, lab)
     except UsageError as exc:
         status, reason, key = "missing", str(exc), ""
     else:
@@ -135,37 +136,37 @@ def _stamp(path: Path) -> dict:
         return {}
 
 
-def grade_all(root: Path, out: Path, models: str, jobs: int = 1, resume: bool = False,
+def grade_all(lab: Lab, root: Path, out: Path, models: str, jobs: int = 1, resume: bool = False,
               shard: tuple[int, int] | None = None, roster: Path | None = None):
-    """Grade every student under `root` (or shard K of N of them). Returns student -> (status, reason), and
-    the folders matched to nobody on the roster, each with the reason. Class reports are always written,
-    also when interrupted (then for the students finished so far)."""
+    """Grade every student under `root` (or shard K of N of them) on `lab`. Returns student -> (status,
+    reason), and the folders matched to nobody on the roster, each with the reason. Class reports are always
+    written, also when interrupted (then for the students finished so far)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     entries = read_roster(roster) if roster else None
     students = {s: f for s, f in students_under(root, out).items() if in_shard(s, shard)}
     writable_folder(out)
     if shard:
-        reports.write_atomic(out / "shard.json", json.dumps({"shard": shard[0], "of": shard[1],
+        reports.write_atomic(out / "shard.json", json.dumps({"shard": shard[0], "of": shard[1], "lab": lab.id,
                                                              "students": sorted(students)}) + "\n")
     outcomes: dict[str, tuple] = {}
     columns = (TextColumn("Grading"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
                TimeRemainingColumn())
     progress = Progress(*columns, disable=not sys.stderr.isatty(), transient=False)
     hide = (root, out)  # children see neither the class's submissions nor its results
-    _announce_confinement(_worker_zygote(models, hide).confinement())  # a policy refusal stops us here
-    pool = _workers(jobs, models, hide)  # forked before the progress bar starts a thread
+    _announce_confinement(_worker_zygote(lab, models, hide).confinement())  # a policy refusal stops us here
+    pool = _workers(lab, jobs, models, hide)  # forked before the progress bar starts a thread
     try:
         with progress:
             task = progress.add_task("grade", total=len(students), rate="")
-            for student, outcome in _run(pool, students, out, models, resume, hide):
+            for student, outcome in _run(pool, lab, students, out, models, resume, hide):
                 outcomes[student] = outcome
                 elapsed = progress.tasks[0].elapsed or 1e-9
                 progress.update(task, advance=1, rate=f"{len(outcomes) / elapsed:.2f} students/s")
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-        unmatched = write_class_reports(out, sorted(outcomes), entries)
+        unmatched = write_class_reports(lab, out, sorted(outcomes), entries)
     return outcomes, unmatched
 
 
@@ -182,7 +183,7 @@ def _announce_confinement(layers: dict[str, str]) -> None:
               file=sys.stderr)
 
 
-def _workers(jobs: int, models: str, hide: tuple) -> ProcessPoolExecutor | None:
+def _workers(lab: Lab, jobs: int, models: str, hide: tuple) -> ProcessPoolExecutor | None:
     """`jobs` worker processes forked from this one once it holds the warm zygote and the reference models:
     they share those pages copy-on-write, and share the zygote itself, so a worker adds little more than
     its own pytest sessions. None for one job (this process grades)."""
@@ -194,20 +195,21 @@ def _workers(jobs: int, models: str, hide: tuple) -> ProcessPoolExecutor | None:
     import torch
 
     torch.set_num_threads(1)
-    _worker_zygote(models, hide).share()
+    _worker_zygote(lab, models, hide).share()
     gc.freeze()  # the collector would otherwise touch, and so copy, every shared object in every worker
     pool = ProcessPoolExecutor(jobs, mp_context=get_context("fork"))
     pool.submit(int).result()  # a fork pool starts all its workers at the first task: now, thread-free
     return pool
 
 
-def _run(pool: ProcessPoolExecutor | None, students: dict[str, Path], out: Path, models: str, resume: bool,
-         hide: tuple):
+def _run(pool: ProcessPoolExecutor | None, lab: Lab, students: dict[str, Path], out: Path, models: str,
+         resume: bool, hide: tuple):
     if pool is None:
         for student, folder in students.items():
-            yield student, _grade_student(student, folder, out, models, resume, hide)
+            yield student, _grade_student(lab, student, folder, out, models, resume, hide)
         return
-    futures = {pool.submit(_grade_student, s, f, out, models, resume, hide): s for s, f in students.items()}
+    futures = {pool.submit(_grade_student, lab, s, f, out, models, resume, hide): s
+               for s, f in students.items()}
     for future in as_completed(futures):
         try:
             yield futures[future], future.result()
@@ -215,7 +217,8 @@ def _run(pool: ProcessPoolExecutor | None, students: dict[str, Path], out: Path,
             yield futures[future], ("error", f"the grading worker failed: {type(exc).__name__}: {exc}")
 
 
-def write_class_reports(out: Path, students: list[str], entries: list | None = None) -> dict[str, str]:
+def write_class_reports(lab: Lab, out: Path, students: list[str],
+                        entries: list | None = None) -> dict[str, str]:
     """grades.csv, summary.md and scores.png from the students' folders under `out`; with a roster, also
     grades-nbgrader.csv. Returns the folders matched to nobody on the roster, each with the reason."""
     rows, results, problems = [], {}, {}
@@ -228,15 +231,16 @@ def write_class_reports(out: Path, students: list[str], entries: list | None = N
             results[student] = data
         else:
             problems[student] = f"{status}: {reason}"
-        rows.append(reports.grade_row(student, data, status if status == "graded" else f"{status}: {reason}"))
+        rows.append(reports.grade_row(lab, student, data,
+                                      status if status == "graded" else f"{status}: {reason}"))
     unmatched = {}
     if entries is not None:
-        rows, unmatched = apply_roster(rows, entries)
+        rows, unmatched = apply_roster(rows, entries, reports.grade_columns(lab))
         problems.update(unmatched)
         names = {e.identifier: e.name for e in entries}
         maximum = max((r["max_score"] for r in results.values()), default=0)
-        reports.write_atomic(out / "grades-nbgrader.csv", nbgrader_export(rows, LAB_ID, maximum, names))
-    reports.write_atomic(out / "grades.csv", reports.grades_csv(rows))
+        reports.write_atomic(out / "grades-nbgrader.csv", nbgrader_export(rows, lab.id, maximum, names))
+    reports.write_atomic(out / "grades.csv", reports.grades_csv(lab, rows))
     reports.write_atomic(out / "summary.md", reports.summary_md(results, problems))
     if results:
         reports.score_plot(results, out / "scores.png")
@@ -245,15 +249,18 @@ def write_class_reports(out: Path, students: list[str], entries: list | None = N
 
 def merge(shards: list[Path], out: Path, roster: Path | None = None) -> dict[str, str]:
     """Combine the outputs of `grade-all --shard K/N` runs into one set of class reports in `out`.
-    Refuses shards of different N, a missing or repeated K, and students graded in two shards."""
+    Refuses shards of different N or labs, a missing or repeated K, and students graded in two shards."""
     entries = read_roster(roster) if roster else None
     seen: dict[int, Path] = {}
     students: dict[str, Path] = {}
-    total = None
+    total = lab_id = None
     for folder in shards:
         info = _stamp(folder / "shard.json")
         if not info:
             raise UsageError(f"{folder} is not the output of grade-all --shard (no shard.json)")
+        if lab_id not in (None, info.get("lab")):
+            raise UsageError(f"{folder} graded the lab {info.get('lab')}, the others {lab_id}")
+        lab_id = info.get("lab")
         if total not in (None, info["of"]):
             raise UsageError(f"{folder} is shard {info['shard']}/{info['of']}, the others are of {total}")
         total = info["of"]
@@ -271,7 +278,7 @@ def merge(shards: list[Path], out: Path, roster: Path | None = None) -> dict[str
     for student, folder in students.items():
         if (folder / student).resolve() != (out / student).resolve():
             shutil.copytree(folder / student, out / student, dirs_exist_ok=True)
-    return write_class_reports(out, sorted(students), entries)
+    return write_class_reports(find(lab_id), out, sorted(students), entries)
 
 
 def close() -> None:

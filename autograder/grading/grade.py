@@ -6,13 +6,12 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.course import Part
+from autograder.errors import GraderFault
 from autograder.grading.notebook import NotebookError, code_cells
 from autograder.grading.submission import Submission
 from autograder.grading.suite import PartRun, TestResult, run_suites
-from autograder.labs.encoders_decoders import LAB_ID, PARTS, Part
 from autograder.runner.pool import CellReport, StudentProcess, Zygote
-
-SUITES = Path(__file__).resolve().parent.parent / "labs" / LAB_ID / "hidden"
 
 
 @dataclass
@@ -49,17 +48,21 @@ class Grade:
 
 
 def grade_submission(student: str, submission: Submission, zygote: Zygote, models: str) -> Grade:
-    """Grade every autograded part; a missing or unreadable part scores 0 with a message saying why."""
+    """Grade every autograded part of the submission's lab; a missing or unreadable part scores 0 with a
+    message saying why."""
     start = time.monotonic()
+    lab = submission.lab
     outcomes = [PartOutcome(part, submission.files.get(part.stem), submission.notes.get(part.stem, ""))
-                for part in PARTS]
+                for part in lab.parts]
     started: list[tuple[PartOutcome, Path, PartRun]] = []
     deadline = start + zygote.limits.submission_budget  # one budget, shared by the parts
     try:
         # Every part's child runs its cells at once (they are independent); then each is waited for.
         for outcome in outcomes:
-            suite = SUITES / f"test_{outcome.part.stem}.py"
-            if suite.is_file():
+            if outcome.part.points:
+                suite = lab.suite(outcome.part)
+                if not suite.is_file():
+                    raise GraderFault(f"the hidden suite of {lab.id} {outcome.part.stem} is missing: {suite}")
                 started.append((outcome, suite, _begin_part(outcome, zygote, deadline)))
         for outcome, _, run in started:
             if run.student is not None:

@@ -14,12 +14,15 @@ import statistics
 import tempfile
 from pathlib import Path
 
+from autograder.course import Lab
 from autograder.grading.grade import Grade
 from autograder.grading.inert import markdown_cell as _md  # student text (messages, names) in one line
 from autograder.grading.inert import plain, spreadsheet
-from autograder.labs.encoders_decoders import PARTS
 
-GRADE_COLUMNS = ["student_id", *(f"part{p.number}" for p in PARTS), "total", "max_score", "status"]
+
+def grade_columns(lab: Lab) -> list[str]:
+    """grades.csv's columns: one per part of the lab, between the student and the totals."""
+    return ["student_id", *(f"part{p.number}" for p in lab.parts), "total", "max_score", "status"]
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
@@ -84,9 +87,9 @@ def write_student(folder: Path, grade: Grade) -> None:
     write_atomic(folder / "results.json", json.dumps(results_json(grade), indent=2) + "\n")
 
 
-def grade_row(student: str, results: dict | None, status: str) -> dict:
+def grade_row(lab: Lab, student: str, results: dict | None, status: str) -> dict:
     """One grades.csv row from a results.json (None for a student with no gradable submission)."""
-    row = dict.fromkeys(GRADE_COLUMNS, "")
+    row = dict.fromkeys(grade_columns(lab), "")
     row.update(student_id=student, status=status)
     if results is not None:
         for test in results["tests"]:
@@ -96,10 +99,10 @@ def grade_row(student: str, results: dict | None, status: str) -> dict:
     return row
 
 
-def grades_csv(rows: list[dict]) -> str:
-    """Sorted by student, columns as GRADE_COLUMNS (after student_id, a roster adds github_username)."""
+def grades_csv(lab: Lab, rows: list[dict]) -> str:
+    """Sorted by student, columns as `grade_columns` (after student_id, a roster adds github_username)."""
     out = io.StringIO()
-    columns = list(rows[0]) if rows else GRADE_COLUMNS
+    columns = list(rows[0]) if rows else grade_columns(lab)
     writer = csv.DictWriter(out, columns, lineterminator="\n")
     writer.writeheader()
     safe = [{k: spreadsheet(v) if isinstance(v, str) else v for k, v in row.items()} for row in rows]

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.errors import UsageError
-from autograder.grading.reports import GRADE_COLUMNS
 
 # The columns `nbgrader export` writes (nbgrader/plugins/export.py), so LMS import scripts keep working.
 NBGRADER_COLUMNS = ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
@@ -109,10 +108,10 @@ def _common_prefix(fits: dict[str, list[str]]) -> str | None:
     return max(counts, key=counts.get)
 
 
-def apply(rows: list[dict], entries: list[Entry]) -> tuple[list[dict], dict[str, str]]:
+def apply(rows: list[dict], entries: list[Entry], columns: list[str]) -> tuple[list[dict], dict[str, str]]:
     """Rows keyed by roster identifier (with the GitHub username), roster students without a repository as
-    `missing` (or `error` when one may be theirs but could not be told apart), and the folders that belong
-    to nobody on the roster, each with the reason."""
+    `missing` (or `error` when one may be theirs but could not be told apart) in a row of `columns`, and the
+    folders that belong to nobody on the roster, each with the reason."""
     by_folder = {row["student_id"]: row for row in rows}
     matching = match(sorted(by_folder), entries)
     folder_of = {entry.identifier: folder for folder, entry in matching.owners.items()}
@@ -121,7 +120,7 @@ def apply(rows: list[dict], entries: list[Entry]) -> tuple[list[dict], dict[str,
         folder = folder_of.get(entry.identifier)
         if folder is None:
             why = matching.problems.get(entry.identifier)
-            row = dict.fromkeys(GRADE_COLUMNS, "")
+            row = dict.fromkeys(columns, "")
             row.update(student_id=entry.identifier,
                        status=f"error: {why}" if why else "missing: no repository")
         else:

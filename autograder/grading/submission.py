@@ -7,9 +7,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder.course import Lab
 from autograder.errors import UsageError
 from autograder.grading.notebook import NotebookError, code_cells
-from autograder.labs.encoders_decoders import PARTS
 
 SUFFIXES = (".ipynb", ".py")  # preference order when a part exists as both (a Jupytext pair)
 MAX_DEPTH = 4
@@ -20,28 +20,30 @@ SKIP_DIRS = {".git", ".ipynb_checkpoints", "__pycache__", ".venv", "node_modules
 class Submission:
     """The file chosen for each part (None where missing), and what the student should know about it."""
 
+    lab: Lab
     root: Path
     files: dict[str, Path | None]
     notes: dict[str, str] = field(default_factory=dict)  # part stem -> why it was chosen or not
 
 
-def locate(path: Path) -> Submission:
-    """The parts found under `path`. UsageError when `path` is missing or holds no part at all."""
+def locate(path: Path, lab: Lab) -> Submission:
+    """The parts of `lab` found under `path`. UsageError when `path` is missing or holds no part at all."""
     if not path.exists():
         raise UsageError(f"no such file or folder: {path}")
     if path.is_file():
         if path.is_symlink():
             raise UsageError(f"{path} is a symbolic link; grade the file itself")
-        part = _part_of(path.name)
+        part = _part_of(path.name, lab)
         if part is None:
             raise UsageError(f"{path.name} is not a part of this lab (expected a name like "
-                             f"{PARTS[0].stem}.ipynb or {PARTS[0].stem}.py)")
-        return Submission(path.parent, {p.stem: (path if p.stem == part else None) for p in PARTS})
-    candidates, links = _candidates(path)
+                             f"{lab.parts[0].stem}.ipynb or {lab.parts[0].stem}.py)")
+        return Submission(lab, path.parent, {p.stem: (path if p.stem == part else None) for p in lab.parts})
+    candidates, links = _candidates(path, lab)
     if not any(candidates.values()) and not links:
-        raise UsageError(f"{path} holds no notebook of this lab (expected files like {PARTS[0].stem}.ipynb)")
-    submission = Submission(path, {})
-    for part in PARTS:
+        raise UsageError(f"{path} holds no notebook of this lab (expected files like "
+                         f"{lab.parts[0].stem}.ipynb)")
+    submission = Submission(lab, path, {})
+    for part in lab.parts:
         submission.files[part.stem] = _choose(part.stem, candidates[part.stem], path, submission.notes)
         if submission.files[part.stem] is None and part.stem in links:
             link = links[part.stem].relative_to(path)
@@ -49,23 +51,23 @@ def locate(path: Path) -> Submission:
     return submission
 
 
-def _part_of(name: str) -> str | None:
-    for part in PARTS:
+def _part_of(name: str, lab: Lab) -> str | None:
+    for part in lab.parts:
         if re.fullmatch(rf"{part.stem}\.(ipynb|py)", name):
             return part.stem
     return None
 
 
-def _candidates(root: Path) -> tuple[dict[str, list[Path]], dict[str, Path]]:
+def _candidates(root: Path, lab: Lab) -> tuple[dict[str, list[Path]], dict[str, Path]]:
     """Regular part files found under `root`, by part; and part files that are symbolic links (refused)."""
-    found: dict[str, list[Path]] = {part.stem: [] for part in PARTS}
+    found: dict[str, list[Path]] = {part.stem: [] for part in lab.parts}
     links: dict[str, Path] = {}
     for folder, dirs, files in os.walk(root, followlinks=False):
         depth = len(Path(folder).relative_to(root).parts)
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and depth < MAX_DEPTH)
         for name in sorted(files):
             file = Path(folder) / name
-            part = _part_of(name)
+            part = _part_of(name, lab)
             # A link could point at any file the grader can read: only regular files are graded.
             if part and file.is_symlink():
                 links.setdefault(part, file)

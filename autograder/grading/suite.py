@@ -27,9 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.errors import GraderFault
+from autograder.errors import CheckFailed, GraderFault
 from autograder.grading.inert import plain
-from autograder.labs.encoders_decoders.compare import CheckFailed
 from autograder.runner.pool import StudentFailure, StudentProcess
 
 

@@ -44,19 +44,22 @@ TRANSFORMERS_STDERR = (
 
 GRADE_TIMEOUT = 1700  # seconds for grading one part; below the nbgrader hidden-cell timeout (1800)
 _PASS_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "HF_HOME", "HF_HUB_CACHE",
-                 "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME", "AUTOGRADER_KIT_DIR", "OMP_NUM_THREADS")
+                 "HUGGINGFACE_HUB_CACHE", "XDG_CACHE_HOME", "AUTOGRADER_KIT_DIR", "OMP_NUM_THREADS",
+                 "AUTOGRADER_LABS")
 _BRIDGE_FLAG = "AUTOGRADER_NBGRADER_BRIDGE"
 
 _results: dict[str, dict[str, dict] | str] = {}  # part stem -> test_id -> test, or why grading failed
 
 
-def _part_number(part_stem: str) -> int:
-    from autograder.labs.encoders_decoders import PARTS
+def _lab_part(part_stem: str):
+    """(lab, part) of the one lab found (see autograder.labs) that has a part `part_stem`."""
+    from autograder.course import available, find
 
-    for part in PARTS:
-        if part.stem == part_stem:
-            return part.number
-    raise AssertionError(f"{part_stem} is not a part of this lab") from None
+    owners = [(lab, part) for lab in map(find, available()) for part in lab.parts
+              if part.stem == part_stem]
+    if len(owners) != 1:
+        raise AssertionError(f"{part_stem} is a part of {len(owners)} labs here, not of exactly one")
+    return owners[0]
 
 
 def _starting_environment() -> dict[str, str]:
@@ -85,7 +88,7 @@ def grader_environment() -> dict[str, str]:
 def grade_part(part_stem: str, folder: Path | None = None) -> dict[str, dict] | str:
     """Grade ``<folder>/<part_stem>.ipynb`` (default: the working folder) with the standalone grader:
     test_id -> its results.json test, or a message saying why grading failed."""
-    number = _part_number(part_stem)
+    lab, part = _lab_part(part_stem)
     notebook = (folder or Path.cwd()) / f"{part_stem}.ipynb"
     if not notebook.is_file():
         return f"the notebook {notebook.name} was not found next to the kernel ({notebook.parent})"
@@ -94,7 +97,8 @@ def grade_part(part_stem: str, folder: Path | None = None) -> dict[str, dict] | 
         (work / "submission").mkdir()
         copy = work / "submission" / notebook.name
         shutil.copyfile(notebook, copy)  # a frozen copy: the kernel cannot change what is graded
-        command = [sys.executable, "-I", "-m", "autograder", "grade", str(copy), "--out", str(work / "out")]
+        command = [sys.executable, "-I", "-m", "autograder", "grade", str(copy), "--out", str(work / "out"),
+                   "--lab", lab.id]
         try:
             done = subprocess.run(command, cwd=work, env=grader_environment(), stdin=subprocess.DEVNULL,
                                   capture_output=True, timeout=GRADE_TIMEOUT, check=False)
@@ -109,7 +113,7 @@ def grade_part(part_stem: str, folder: Path | None = None) -> dict[str, dict] | 
         results = json.loads(results_file.read_text(encoding="utf-8"))
     tests = {}
     for test in results.get("tests", []):
-        if str(test.get("number", "")).split(".")[0] == str(number):
+        if str(test.get("number", "")).split(".")[0] == str(part.number):
             if not test.get("test_id"):
                 return "the grader's results.json has no test_id: update the autograder package"
             tests[test["test_id"]] = test

@@ -2,10 +2,11 @@
 
 Guards are installed once, before any student cell runs, so a student who saved `torch.softmax` under another
 name at the top of the notebook still holds the guarded version. A guard only bites while a graded call that
-forbids it is running; outside such calls (demo cells, model internals) the functions work as usual. For
-softmax, the ATen kernels themselves are replaced for the duration of the call, however they are reached.
-`generate` is withdrawn for good at the first call that forbids it: its guards drop their originals, so no
-wrapper holds one any more (the cells, where the demos use it, have all run by then).
+forbids it is running; outside such calls (demo cells, model internals) the functions work as usual. Which
+functions, by family, is the lab's policy (`Lab.forbidden`, a module of the lab): a family's ATen kernels
+can be replaced for the duration of the call, however they are reached, and a family can be withdrawn for
+good at the first call that forbids it: its guards drop their originals, so no wrapper holds one any more
+(the cells, where demos may use it, have all run by then).
 Each violation is reported to the grader the moment it happens, so code that catches the exception, or
 resets this module, cannot take it back.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import warnings
 
 import torch
@@ -23,37 +25,29 @@ class ForbiddenCall(Exception):
     """A graded function used what its exercise asks students to write themselves."""
 
 
-def _targets() -> dict[str, list[tuple[object, str]]]:
-    import transformers.generation.utils as generation
-
-    softmax_homes = [torch, torch.nn.functional, torch.Tensor, torch.special, torch._C._VariableFunctions]
-    softmax = [(home, name) for home in softmax_homes for name in ("softmax", "log_softmax")
-               if hasattr(home, name)]
-    softmax += [(torch.nn.Softmax, "forward"), (torch.nn.LogSoftmax, "forward")]
-    # generate and the internals every decoding strategy goes through: an unguarded copy of generate
-    # still trips these.
-    generate = [(generation.GenerationMixin, name) for name in
-                ("generate", "_prepare_generation_config", "_get_logits_processor", "_sample", "_beam_search",
-                 "_assisted_decoding") if hasattr(generation.GenerationMixin, name)]
-    return {"softmax": softmax, "generate": generate}
-
-
-# The ATen softmax kernels, by the dispatch key of the tensors they run on: whatever Python path, alias,
-# dispatch mode, inference mode or thread reaches them, a forbidding call finds its own kernel there.
-_SOFTMAX_KERNELS = {"CPU": ("_softmax", "_log_softmax", "_masked_softmax", "_safe_softmax"),
-                    "SparseCPU": ("_sparse_softmax", "_sparse_log_softmax"),
-                    "MkldnnCPU": ("_softmax", "_log_softmax"), "QuantizedCPU": ("_softmax",)}
 _active: set[str] = set()
-# Families whose originals the grader never needs once a call forbids them (the models' own layers call
-# softmax, so it stays), and each family's holders of originals, emptied then.
-_WITHDRAWN = {"generate"}
+# The lab's kernels and withdrawn families, copied at `install`: a cell that edits the lab's module later
+# changes nothing here.
+_kernels: dict[str, dict[str, tuple[str, ...]]] = {}
+_withdrawn: frozenset[str] = frozenset()
+# Each family's holders of originals, emptied when a call forbids a withdrawn family.
 _holders: dict[str, list[list]] = {}
 _report = None  # where a violation is told the moment it happens (the grader's socket; see `forbidding`)
 
 
-def install() -> None:
-    """Wrap every forbidden function in place (idempotent per process)."""
-    for family, places in _targets().items():
+def install(policy: str) -> None:
+    """Wrap every function of the families that the module `policy` lists in place (idempotent per process).
+    `policy` defines ``places()`` (family -> (object, attribute) places), ``KERNELS`` (family -> dispatch
+    key -> ATen operators replaced while the family is forbidden) and ``WITHDRAWN`` (families unavailable
+    for good once a call forbids them). An empty name guards nothing."""
+    global _withdrawn
+    if not policy:
+        return
+    module = importlib.import_module(policy)
+    _kernels.update({family: {key: tuple(names) for key, names in by_key.items()}
+                     for family, by_key in getattr(module, "KERNELS", {}).items()})
+    _withdrawn = frozenset(getattr(module, "WITHDRAWN", ()))
+    for family, places in module.places().items():
         for home, name in places:
             original = getattr(home, name)
             if getattr(original, "__autograder_guard__", False):
@@ -91,12 +85,13 @@ def _guard(family: str, label: str, original):
 
 
 @contextlib.contextmanager
-def _softmax_kernels_forbidden():
-    """Replace the softmax kernels with one that reports and raises, for this block only."""
+def _kernels_forbidden(kernels: dict[str, tuple[str, ...]]):
+    """Replace the ATen kernels (dispatch key -> operators) with one that reports and raises, for this block
+    only."""
     library = torch.library.Library("aten", "IMPL")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "overriding a previously registered kernel": that is the point
-        for key, names in _SOFTMAX_KERNELS.items():
+        for key, names in kernels.items():
             for name in names:
                 library.impl(name, functools.partial(_kernel_called, name), key)
     try:
@@ -111,17 +106,20 @@ def _kernel_called(name: str, *args, **kwargs):
 
 @contextlib.contextmanager
 def forbidding(families: list[str], report=None):
-    """Make the given families ("softmax", "generate") raise ForbiddenCall inside this block, after telling
-    `report(label)` (which must not raise) what was used. A withdrawn family ("generate") stays unavailable
-    in this process after the block."""
+    """Make the given families raise ForbiddenCall inside this block, after telling `report(label)` (which
+    must not raise) what was used. A withdrawn family stays unavailable in this process after the block."""
     global _report
     _report = report
     _active.update(families)
-    for family in _WITHDRAWN.intersection(families):
+    for family in _withdrawn.intersection(families):
         for holder in _holders.get(family, ()):
             holder.clear()
+    kernels: dict[str, tuple[str, ...]] = {}
+    for family in families:
+        for key, names in _kernels.get(family, {}).items():
+            kernels[key] = (*kernels.get(key, ()), *names)
     try:
-        with _softmax_kernels_forbidden() if "softmax" in families else contextlib.nullcontext():
+        with _kernels_forbidden(kernels) if kernels else contextlib.nullcontext():
             yield
     finally:
         _active.difference_update(families)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import multiprocessing
 import os
 import socket
@@ -86,11 +87,13 @@ class Zygote:
     """The warm worker process (see zygote.py) from which children are forked."""
 
     def __init__(self, spec: str, limits: Limits | None = None, hide: tuple[Path, ...] = (),
-                 allow_weak: bool | None = None):
+                 allow_weak: bool | None = None, roles: tuple[str, ...] = (), forbidden: str = ""):
         """`spec`: the model set, resolved here, once (the zygote and its children get the result, not the
         spec: they may not be able to read its file). `hide`: folders the children must not see, on top
         of the grader's own (see `grader_secrets`). `allow_weak`: grade even where a child's confinement
-        lacks a guarantee (see confinement.GUARANTEES); default from $AUTOGRADER_ALLOW_WEAK_ISOLATION."""
+        lacks a guarantee (see confinement.GUARANTEES); default from $AUTOGRADER_ALLOW_WEAK_ISOLATION.
+        `roles`: the models the children use, loaded before any fork; `forbidden`: the module of the lab's
+        forbidden families (see guards.py)."""
         from autograder.models import resolve, selected_spec
         from autograder.models.registry import pin
 
@@ -105,9 +108,10 @@ class Zygote:
                "TOKENIZERS_PARALLELISM": "false"}
         # From "/" and with -P (3.11+): a torch.py or autograder.py in the caller's folder is never imported.
         safe_path = ["-P"] if sys.version_info >= (3, 11) else []
+        needs = json.dumps({"roles": list(roles), "forbidden": forbidden})
         self.process = subprocess.Popen([sys.executable, *safe_path, "-m", "autograder.runner.zygote",
-                                         str(theirs.fileno()), resolved], pass_fds=[theirs.fileno()], env=env,
-                                        cwd="/")
+                                         str(theirs.fileno()), resolved, needs], pass_fds=[theirs.fileno()],
+                                        env=env, cwd="/")
         theirs.close()
         self._ready = False  # it warms up in the background; the first spawn waits for it
         self._lock = contextlib.nullcontext()  # until `share`

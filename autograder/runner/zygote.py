@@ -1,7 +1,8 @@
 """The warm worker: imports torch and transformers and loads the models once, then forks confined children.
 
-Started by the grader as `python -m autograder.runner.zygote FD MODELS` with one end of a socket pair as FD
-and the model set the grader resolved, as JSON.
+Started by the grader as `python -m autograder.runner.zygote FD MODELS LAB` with one end of a socket pair as
+FD, the model set the grader resolved, as JSON, and what the lab's children need, as JSON: the model roles
+to load and the module of its forbidden families (see guards.py).
 A fork is a copy-on-write snapshot of a process that holds no secret: the zygote never sees an expected
 value or a hidden test, so neither can a child. It is a child subreaper, so processes a student's code
 leaves behind are re-parented here and killed when their child is finished.
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import json
 import os
 import shutil
 import signal
@@ -22,23 +24,25 @@ import time
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 
 
-def warm_up(resolved: str) -> None:
-    """Load every model of the model set the parent resolved (`ModelSet.to_json`): children inherit them,
-    and the set itself, so they never read a model-set file or a model folder."""
+def warm_up(resolved: str, lab: str) -> None:
+    """Load the lab's models from the model set the parent resolved (`ModelSet.to_json`) and guard its
+    forbidden families: children inherit them, and the set itself, so they never read a model-set file or a
+    model folder."""
     import torch
 
     # One thread per child: children run side by side (--jobs), and a fork never inherits a busy pool.
     torch.set_num_threads(1)
-    from autograder.models import ROLES, ModelSet, load_pair
+    from autograder.models import ModelSet, load_pair
     from autograder.models.registry import pin
     from autograder.runner import child, guards
 
+    needs = json.loads(lab)
     model_set = ModelSet.from_json(resolved)
     pin(model_set.name, model_set)
-    child.MODEL_SPEC = model_set.name
-    for role in ROLES:
+    child.MODEL_SPEC, child.FORBIDDEN = model_set.name, needs["forbidden"]
+    for role in needs["roles"]:
         load_pair(role, spec=model_set.name)
-    guards.install()
+    guards.install(child.FORBIDDEN)
     # Everything loaded so far is kept for good: the collector never walks it, so it never dirties the
     # pages children share with this process (copy-on-write stays shared).
     gc.freeze()
@@ -108,7 +112,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     libc = ctypes.CDLL(None)
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    warm_up(sys.argv[2])
+    warm_up(sys.argv[2], sys.argv[3])
     libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
     active: set[int] = set()

@@ -24,7 +24,7 @@ class LabSetupError(Exception):
 
 def _lab_runtime_installed():
     try:
-        return importlib.util.find_spec("autograder.labs.encoders_decoders") is not None
+        return importlib.util.find_spec("@@LAB_PACKAGE@@") is not None
     except ImportError:
         return False
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import torch
 
+from autograder.errors import CheckFailed
+
 __all__ = [
     "CheckFailed",
     "expect_close",
@@ -26,10 +28,6 @@ __all__ = [
     "expect_type",
     "type_name",
 ]
-
-
-class CheckFailed(AssertionError):
-    """A check failed; the message is meant for the student."""
 
 
 def type_name(value: Any) -> str:
