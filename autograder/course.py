@@ -116,7 +116,10 @@ def find(name: str | None = None) -> Lab:
     if name not in found:
         raise UsageError(f"unknown lab {name!r}; labs found: {', '.join(found) or 'none'} "
                          f"(a course's own labs: their folder in ${ENV_VAR})")
-    # By name, as a plug-in: labs sit above the grader, which never imports one.
+    # By name, as a plug-in: labs sit above the grader, which never imports one. Folders named in
+    # $AUTOGRADER_LABS since the package was imported count too.
+    package = importlib.import_module(PACKAGE)
+    package.__path__.extend(f for f in folders() if f not in package.__path__)
     lab = getattr(importlib.import_module(f"{PACKAGE}.{name}"), "LAB", None)
     if not isinstance(lab, Lab) or lab.id != name:
         raise UsageError(f"{PACKAGE}.{name} does not define LAB = Lab(id={name!r}, ...)")

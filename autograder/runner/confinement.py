@@ -22,6 +22,7 @@ import tempfile
 
 import pyprctl
 
+from autograder import course
 from autograder.models import kit
 from autograder.runner import audit, landlock, namespaces, syscall_filter
 
@@ -182,14 +183,15 @@ def _limits(as_root: bool, uid: int, limits) -> str:
 
 
 def _readable(hide: tuple[str, ...]) -> tuple[list[str], list[str]]:
-    """What the child may read: Python and its packages, this package, the model kit and the Hub's cache,
-    the system's libraries and settings, /proc and /sys, but nothing in `hide` (hidden suites, solutions,
+    """What the child may read: Python and its packages, this package and the folders of the course's other
+    labs, the model kit and the Hub's cache, the system's libraries and settings, /proc and /sys, but
+    nothing in `hide` (hidden suites, solutions,
     the class's submissions and results). A checkout on sys.path gives only this package, not the
     repository around it. Returns (paths to read beneath, folders only to list): the folders above a
     hidden one must be listable, or Python cannot import from them (listing shows names, not contents)."""
     package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     roots = {sys.prefix, sys.base_prefix, package, str(kit.default_root()), "/usr", "/lib", "/lib64", "/etc",
-             "/proc", "/sys"}
+             "/proc", "/sys", *course.folders()}
     hub = sys.modules.get("huggingface_hub.constants")
     if hub is not None:
         roots.add(hub.HF_HUB_CACHE)

@@ -15,6 +15,8 @@ import re
 import signal
 import sys
 
+from autograder import course
+
 CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER = 0x00020000, 0x08000000, 0x10000000
 CLONE_NEWPID, CLONE_NEWNET = 0x20000000, 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
@@ -124,10 +126,12 @@ def _mounts() -> list[tuple[str, int]]:
 
 
 def needed_under(roots: tuple[str, ...]) -> list[str]:
-    """The outermost folders under `roots` that Python needs: its prefixes, sys.path and this package."""
+    """The outermost folders under `roots` that Python needs: its prefixes, sys.path, this package and the
+    folders of the course's labs."""
     package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     # As named and as resolved: a venv reached through a symlink under /tmp is imported from by its name.
-    named = [p for p in (sys.prefix, sys.base_prefix, package_root, *sys.path) if p and os.path.isdir(p)]
+    named = [p for p in (sys.prefix, sys.base_prefix, package_root, *sys.path, *course.folders())
+             if p and os.path.isdir(p)]
     wanted = {*map(os.path.abspath, named), *map(os.path.realpath, named)}
     inside = sorted(p for p in wanted if any(p == r or p.startswith(r + os.sep) for r in roots) and
                     p not in roots)
