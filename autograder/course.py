@@ -6,8 +6,8 @@ function or a point value. Labs are this package's own ``labs/`` sub-packages, a
 listed in $AUTOGRADER_LABS (separated like PATH), which import as ``autograder.labs.<name>`` too::
 
     from autograder.course import find
-    lab = find("encoders_decoders")        # find(None): the one lab of this package
-    lab.parts[0].stem, lab.points          # "part1_tokenization", 90
+    lab = find("my_lab")                   # find(None): the one lab of this package
+    lab.parts[0].stem, lab.points          # its first notebook's stem, its autograded total
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def folders() -> list[str]:
 @dataclass(frozen=True)
 class Part:
     number: int
-    stem: str  # notebook file stem, e.g. "part3_softmax"
+    stem: str  # notebook file stem: <stem>.ipynb
     title: str
     points: int  # autograded points
     manual_points: int = 0

@@ -22,9 +22,9 @@ same values as the answers and so make the same library calls, only regions of m
 calls count (``RUNTIME_MIN_WEIGHT``): a reference may call ``model(..., output_hidden_states=True)``, as
 the notebook's own prose says to, but may not hold the steps of a longer solution.
 
-The figures were measured on this lab: the Part 4 demo that showed ``greedy_generate`` again with a cache
-scores 0.52 against ``greedy_generate``; no other unit of the student notebooks or scripts scores above
-0.42 against a region of at least ``MIN_WEIGHT``.
+The figures were measured on the "Encoders vs decoders" lab: a demo that showed its greedy decoding loop
+again, with a cache, scores 0.52 against that loop's solution; no other unit of its student notebooks or
+scripts scores above 0.42 against a region of at least ``MIN_WEIGHT``.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class Statement:
 class Code:
     """A piece of code under comparison: a solution region or a unit of student-facing code."""
 
-    where: str  # e.g. "part4_greedy_decoding.py: greedy_generate" or "part4 cell 12: def helper"
+    where: str  # e.g. "<part>.py: <function>" or "<part> cell 12: def helper"
     statements: tuple[Statement, ...]
 
 

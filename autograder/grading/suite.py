@@ -60,7 +60,7 @@ class PartRun:
 
 class _Plugin:
     def __init__(self, runs: dict[str, PartRun], models: str):
-        self.runs, self.models = runs, models  # runs keyed by suite file stem, e.g. "test_part3_softmax"
+        self.runs, self.models = runs, models  # runs keyed by suite file stem, "test_<part stem>"
 
     @pytest.fixture
     def student(self, request):

@@ -12,8 +12,8 @@ LAB = Lab(
     id="tiny_attention",
     title="Tiny attention",
     parts=(
-        Part(1, "attention_scores", "Attention weights by hand", 6),
-        Part(2, "next_token", "The next token of a decoder", 4),
+        Part(1, "tiny_weights", "Attention weights by hand", 6),
+        Part(2, "tiny_next_token", "The next token of a decoder", 4),
     ),
     folder=_FOLDER,
     solutions=_FOLDER / "solutions",

@@ -20,7 +20,8 @@ def test_next_token_is_the_argmax_of_the_last_logits(student, reference):
     text = "The quick brown fox"
     got = student.call("next_token_id", model("decoder"), tokenizer("decoder"), text)
     if got != _expected(reference, text):
-        raise CheckFailed(f"next_token_id(model, tokenizer, {text!r}) is not the decoder's most likely next token")
+        raise CheckFailed(f"next_token_id(model, tokenizer, {text!r}) is not the decoder's most likely next "
+                          "token")
 
 
 @points(1)

@@ -19,8 +19,8 @@
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import torch
-
 from autograder.labs.tiny_attention.public import check
+
 from autograder.models import load_pair
 
 tokenizer, model = load_pair("decoder")

@@ -80,8 +80,8 @@ choose(MODELS)
 import math
 
 import torch
-
 from autograder.labs.tiny_attention.public import check
+
 
 # %% nbgrader={"grade": false, "grade_id": "q1_attention_weights", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def attention_weights(queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
