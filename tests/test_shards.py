@@ -88,6 +88,13 @@ def test_the_command_line_takes_every_shard_of_n():
         assert args.shard == (k, 4)
 
 
+@pytest.mark.parametrize("shard", [(0, 3), (4, 3), (-1, 3), (1, 0), (0, 0)])
+def test_a_shard_outside_one_to_n_is_an_error_not_an_empty_slice(shard):
+    """Called from code, not the command line: shard 0/3 would silently grade nobody."""
+    with pytest.raises(ValueError, match="shard"):
+        batch.in_shard("s0001", shard)
+
+
 # ----------------------------------------------------------------------------------- shard folders, merge
 
 def made_up_grade(student: str) -> Grade:

@@ -94,6 +94,8 @@ def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
     if shard is None:
         return True
     k, n = shard
+    if not 1 <= k <= n:  # shard 0/3 or 4/3 would be a slice of nobody, silently
+        raise ValueError(f"shard {k}/{n}: expected K/N with 1 <= K <= N")
     return int(hashlib.sha256(student.encode()).hexdigest(), 16) % n == k - 1
 
 
