@@ -155,6 +155,15 @@ def shards(root: Path, folder: Path, n: int) -> list[Path]:
     return [grade(root, folder / f"shard{k}", (k, n)) for k in range(1, n + 1)]
 
 
+def a_graded_student(parts: list[Path], grading: dict) -> tuple[Path, str]:
+    """A shard, and a student it graded (with a results.json)."""
+    for shard in parts:
+        for student in json.loads((shard / "shard.json").read_text())["students"]:
+            if student in grading:
+                return shard, student
+    raise AssertionError("no shard graded anyone")
+
+
 def rows(out: Path) -> dict[str, dict]:
     with open(out / "grades.csv", newline="") as handle:
         return {row["student_id"]: row for row in csv.DictReader(handle)}
@@ -244,3 +253,55 @@ def test_a_folder_that_is_no_shard_is_refused(grading, classroom, tmp_path):
     whole = grade(classroom, tmp_path / "whole")  # grade-all without --shard writes no shard.json
     with pytest.raises(UsageError, match="is not the output of grade-all --shard"):
         batch.merge([whole], tmp_path / "merged")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "deleted", "not text"])
+def test_an_unreadable_results_json_makes_that_student_an_error_not_a_crash(grading, classroom, tmp_path,
+                                                                           damage):
+    """A shard folder damaged on its way between machines: that student gets no score and is listed as a
+    grader failure; every other student's grades are as one run's."""
+    whole = grade(classroom, tmp_path / "whole")
+    parts = shards(classroom, tmp_path, 3)
+    damaged, student = a_graded_student(parts, grading)
+    results = damaged / student / "results.json"
+    if damage == "truncated":
+        results.write_text(results.read_text()[:100])
+    elif damage == "deleted":
+        results.unlink()
+    else:
+        results.write_bytes(b"\xff\xfe\x00")
+    batch.merge(parts, tmp_path / "merged")
+    merged, expected = rows(tmp_path / "merged"), rows(whole)
+    assert merged[student]["status"].startswith("error: ") and "results.json" in merged[student]["status"]
+    assert merged[student]["total"] == ""
+    del merged[student], expected[student]
+    assert merged == expected
+    failed = ", ".join(sorted([FAULTY, student]))
+    assert f"The grader failed for 2 student(s): {failed}." in (tmp_path / "merged/summary.md").read_text()
+
+
+def test_a_student_of_an_unfinished_shard_is_an_error_not_a_crash(grading, classroom, tmp_path):
+    """A shard run interrupted after writing shard.json (it lists its students first): a student it never
+    reached has no folder, and so no grading record."""
+    parts = shards(classroom, tmp_path, 3)
+    shard, student = a_graded_student(parts, grading)
+    for file in (shard / student).iterdir():
+        file.unlink()
+    (shard / student).rmdir()
+    batch.merge(parts, tmp_path / "merged")
+    assert rows(tmp_path / "merged")[student]["status"] == "error: no grading record"
+
+
+def test_merging_again_leaves_no_earlier_score_for_a_student_now_in_error(grading, classroom, tmp_path):
+    """A shard graded again after a merge, now with a grader fault for a student (whose results.json and
+    feedback.md grade-all removes): merging into the same folder must not keep the earlier ones."""
+    parts = shards(classroom, tmp_path, 3)
+    merged = tmp_path / "merged"
+    batch.merge(parts, merged)
+    shard, student = a_graded_student(parts, grading)
+    for stale in ("results.json", "feedback.md"):
+        (shard / student / stale).unlink()
+    (shard / student / "grading.json").write_text(json.dumps({"status": "error", "reason": "GraderFault: x"}))
+    batch.merge(parts, merged)
+    assert rows(merged)[student]["status"] == "error: GraderFault: x"
+    assert sorted(p.name for p in (merged / student).iterdir()) == ["grading.json"]

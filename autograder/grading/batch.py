@@ -226,9 +226,11 @@ def write_class_reports(out: Path, students: list[str], entries: list | None = N
         status, reason = stamp.get("status", "error"), stamp.get("reason", "no grading record")
         data = None
         if status == "graded":
-            data = json.loads((out / student / "results.json").read_text())
-            results[student] = data
-        else:
+            try:
+                data = results[student] = json.loads((out / student / "results.json").read_text())
+            except (OSError, ValueError) as exc:  # damaged or lost, say on its way from a shard's machine
+                status, reason = "error", f"results.json could not be read ({type(exc).__name__})"
+        if status != "graded":
             problems[student] = f"{status}: {reason}"
         rows.append(reports.grade_row(student, data, status if status == "graded" else f"{status}: {reason}"))
     unmatched = {}
@@ -271,8 +273,14 @@ def merge(shards: list[Path], out: Path, roster: Path | None = None) -> dict[str
         raise UsageError(f"shard(s) {', '.join(f'{k}/{total}' for k in missing)} missing from the merge")
     writable_folder(out)
     for student, folder in students.items():
-        if (folder / student).resolve() != (out / student).resolve():
-            shutil.copytree(folder / student, out / student, dirs_exist_ok=True)
+        source, target = folder / student, out / student
+        if source.resolve() == target.resolve():
+            continue
+        # An earlier merge's copy must not outlive this one (a student since graded as an error has no score).
+        for stale in ("grading.json", "results.json", "feedback.md"):
+            (target / stale).unlink(missing_ok=True)
+        if source.is_dir():  # else a shard run stopped before this student: no grading record, an error
+            shutil.copytree(source, target, dirs_exist_ok=True)
     return write_class_reports(out, sorted(students), entries)
 
 
