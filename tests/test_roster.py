@@ -73,3 +73,20 @@ def test_a_username_listed_twice_is_refused(tmp_path):
     path.write_text("identifier,github_username\ns1,Ann\ns2,ann\n")
     with pytest.raises(UsageError, match=r"github_username\(s\) listed twice: ann"):
         read_roster(path)
+
+
+def test_a_roster_saved_by_a_spreadsheet_is_read_and_a_bad_one_refused(tmp_path):
+    """Excel writes a byte-order mark and CRLF; Classroom leaves github_username empty for a student who
+    has not linked an account yet: that student is read, and has no repository."""
+    path = tmp_path / "roster.csv"
+    path.write_bytes("\ufeffidentifier,github_username,github_id,name\r\ns1,ann,1,Ann Lee\r\n"
+                     "s2,,,Bo Ng\r\n,,,\r\n".encode())
+    entries = read_roster(path)
+    assert entries == [Entry("s1", "ann", "Ann Lee"), Entry("s2", "", "Bo Ng")]
+    rows, _ = keyed(graded(hw1_ann=5), entries)
+    assert rows[""]["status"] == "missing: no repository" and rows["ann"]["total"] == 5
+    path.write_text("student,login\ns1,ann\n")
+    with pytest.raises(UsageError, match="needs the columns identifier and github_username"):
+        read_roster(path)
+    with pytest.raises(UsageError, match="cannot read the roster"):
+        read_roster(tmp_path / "absent.csv")

@@ -95,6 +95,8 @@ def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
     if shard is None:
         return True
     k, n = shard
+    if not 1 <= k <= n:  # shard 0/3 or 4/3 would be a slice of nobody, silently
+        raise ValueError(f"shard {k}/{n}: expected K/N with 1 <= K <= N")
     return int(hashlib.sha256(student.encode()).hexdigest(), 16) % n == k - 1
 
 
@@ -227,9 +229,11 @@ def write_class_reports(lab: Lab, out: Path, students: list[str],
         status, reason = stamp.get("status", "error"), stamp.get("reason", "no grading record")
         data = None
         if status == "graded":
-            data = json.loads((out / student / "results.json").read_text())
-            results[student] = data
-        else:
+            try:
+                data = results[student] = json.loads((out / student / "results.json").read_text())
+            except (OSError, ValueError) as exc:  # damaged or lost, say on its way from a shard's machine
+                status, reason = "error", f"results.json could not be read ({type(exc).__name__})"
+        if status != "graded":
             problems[student] = f"{status}: {reason}"
         rows.append(reports.grade_row(lab, student, data,
                                       status if status == "graded" else f"{status}: {reason}"))
@@ -276,8 +280,14 @@ def merge(shards: list[Path], out: Path, roster: Path | None = None) -> dict[str
         raise UsageError(f"shard(s) {', '.join(f'{k}/{total}' for k in missing)} missing from the merge")
     writable_folder(out)
     for student, folder in students.items():
-        if (folder / student).resolve() != (out / student).resolve():
-            shutil.copytree(folder / student, out / student, dirs_exist_ok=True)
+        source, target = folder / student, out / student
+        if source.resolve() == target.resolve():
+            continue
+        # An earlier merge's copy must not outlive this one (a student since graded as an error has no score).
+        for stale in ("grading.json", "results.json", "feedback.md"):
+            (target / stale).unlink(missing_ok=True)
+        if source.is_dir():  # else a shard run stopped before this student: no grading record, an error
+            shutil.copytree(source, target, dirs_exist_ok=True)
     return write_class_reports(find(lab_id), out, sorted(students), entries)
 
 

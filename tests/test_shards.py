@@ -1,0 +1,307 @@
+"""Shards and merge (autograder/grading/batch.py), in process: `in_shard` slices a class the same way on
+every machine, and `merge` of `grade-all --shard` outputs writes what one run writes, or refuses saying why.
+
+Shard folders are written by the real `batch.grade_all`, with the grading itself replaced (no zygote, no
+child, no hidden suite): each student's Grade is made up from their id, and written by `grading.reports`.
+"""
+
+import csv
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder import cli
+from autograder.errors import GraderFault, UsageError
+from autograder.grading import batch, suite
+from autograder.grading.grade import Grade, PartOutcome
+from autograder.grading.reports import write_student
+from autograder.labs.encoders_decoders import LAB, PARTS
+
+ASSIGNMENT = "encoders-decoders"
+NAMES = ["ada", "brook", "cyd", "dee", "eli", "fox", "gus", "hal", "ivy", "jo-ann", "kai", "lee", "mo", "nia",
+         "oz", "pat", "quin", "ravi", "sam", "tess", "uma", "vic", "wen", "xi", "yara", "zed"]
+
+
+def classroom_ids(count: int) -> list[str]:
+    """Repository folders as `gh classroom clone` names them: `<assignment>-<github username>`."""
+    return [f"{ASSIGNMENT}-{NAMES[i % len(NAMES)]}{i // len(NAMES) or ''}" for i in range(count)]
+
+
+def nbgrader_ids(count: int) -> list[str]:
+    """Sequential student ids, as an LMS export gives them: the easiest to slice badly."""
+    return [f"s{i:04d}" for i in range(1, count + 1)]
+
+
+# ---------------------------------------------------------------------------------------------- in_shard
+
+@pytest.mark.parametrize("ids", [classroom_ids(130), nbgrader_ids(130)], ids=["classroom", "sequential"])
+def test_every_student_is_in_exactly_one_shard(ids):
+    for n in range(1, 9):
+        for student in ids:
+            assert sum(batch.in_shard(student, (k, n)) for k in range(1, n + 1)) == 1, (student, n)
+    assert all(batch.in_shard(student, None) for student in ids)  # no --shard: everyone
+
+
+def test_shards_are_the_same_in_a_process_with_another_hash_seed():
+    """Every machine must agree: a slice by Python's hash() would change with each process's salt."""
+    ids = classroom_ids(60) + nbgrader_ids(60)
+    seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
+    script = ("import json, sys\n"
+              "from autograder.grading.batch import in_shard\n"
+              "ids = json.loads(sys.argv[1])\n"
+              "print(json.dumps({'hash': hash(ids[0]), "
+              "'shards': [[in_shard(s, (k, 5)) for k in range(1, 6)] for s in ids]}))")
+    done = subprocess.run([sys.executable, "-c", script, json.dumps(ids)], capture_output=True, text=True,
+                          check=True, timeout=120, env={**os.environ, "PYTHONHASHSEED": seed,
+                                                        "PYTHONPATH": str(Path(batch.__file__).parents[2])})
+    there = json.loads(done.stdout)
+    assert there["hash"] != hash(ids[0]), "the other process has the same hash salt: the test proves nothing"
+    assert there["shards"] == [[batch.in_shard(s, (k, 5)) for k in range(1, 6)] for s in ids]
+
+
+@pytest.mark.parametrize("ids", [classroom_ids(300), nbgrader_ids(300)], ids=["classroom", "sequential"])
+@pytest.mark.parametrize("n", [2, 3, 4, 8])
+def test_shards_are_balanced_on_realistic_ids(ids, n):
+    """Each shard holds about len(ids)/n students: within four standard deviations of a fair random split
+    (a slice by, say, the last character would put every sequential id of one digit in one shard)."""
+    sizes = [sum(batch.in_shard(s, (k, n)) for s in ids) for k in range(1, n + 1)]
+    mean, spread = len(ids) / n, (len(ids) * (1 / n) * (1 - 1 / n)) ** 0.5
+    assert all(abs(size - mean) <= 4 * spread for size in sizes), sizes
+
+
+@pytest.mark.parametrize("text", ["0/3", "4/3", "1/0", "0/0", "3", "/3", "a/b", "-1/3", "1/-3", "1/3/5",
+                                  "1.5/3", " 1/3", ""])
+def test_the_command_line_refuses_a_shard_that_is_not_k_of_n(text):
+    with pytest.raises(UsageError, match="argument --shard: expected"):
+        cli.build_parser().parse_args(["grade-all", "root", "--out", "out", "--shard", text])
+
+
+def test_the_command_line_takes_every_shard_of_n():
+    for k in range(1, 5):
+        args = cli.build_parser().parse_args(["grade-all", "root", "--out", "out", "--shard", f"{k}/4"])
+        assert args.shard == (k, 4)
+
+
+@pytest.mark.parametrize("shard", [(0, 3), (4, 3), (-1, 3), (1, 0), (0, 0)])
+def test_a_shard_outside_one_to_n_is_an_error_not_an_empty_slice(shard):
+    """Called from code, not the command line: shard 0/3 would silently grade nobody."""
+    with pytest.raises(ValueError, match="shard"):
+        batch.in_shard("s0001", shard)
+
+
+# ----------------------------------------------------------------------------------- shard folders, merge
+
+def made_up_grade(student: str) -> Grade:
+    """A Grade that depends only on the student's id: four tests per autograded part, some passed."""
+    rng = random.Random(student)
+    parts = []
+    for part in PARTS:
+        tests = [suite.TestResult(f"check {i}", f"{part.number}.{i}", part.points / 4, rng.random() < 0.6,
+                                  message="" if i % 2 else "f(x): 1 of 3 value(s) differ", test_id=f"t{i}")
+                 for i in range(1, 5)] if part.points else []
+        parts.append(PartOutcome(part, None, tests=tests))
+    return Grade(student, parts, seconds=rng.uniform(1, 9), confinement={"namespaces": "user namespace"})
+
+
+FAULTY = f"{ASSIGNMENT}-faulty"  # the grader fails for this student (status error)
+EMPTY = f"{ASSIGNMENT}-empty"  # an empty repository (status missing)
+
+
+@pytest.fixture
+def grading(monkeypatch):
+    """`batch.grade_all` without a zygote or hidden suites: each student's Grade is `made_up_grade`, written
+    by `grading.reports` as the real grading writes it. Returns the Grades it wrote, by student."""
+    written: dict[str, Grade] = {}
+
+    class Zygote:
+        def confinement(self):
+            return {"namespaces": "user namespace"}
+
+    def grade_one(student, submission, out, models, hide=()):
+        if student == FAULTY:
+            raise GraderFault("a reference computation raised")
+        grade = written[student] = made_up_grade(student)
+        write_student(out, grade)
+        return grade
+
+    monkeypatch.setattr(batch, "_worker_zygote", lambda lab, models, hide=(): Zygote())
+    monkeypatch.setattr(batch, "grade_one", grade_one)
+    return written
+
+
+@pytest.fixture
+def classroom(tmp_path) -> Path:
+    """Clones of 12 students: each a repository with one part, one of them empty, one the grader fails on."""
+    root = tmp_path / "clones"
+    for student in [*classroom_ids(10), FAULTY]:
+        (root / student).mkdir(parents=True)
+        (root / student / f"{PARTS[0].stem}.py").write_text("# %%\nx = 1\n")
+    (root / EMPTY).mkdir()
+    return root
+
+
+def grade(root: Path, out: Path, shard=None, roster=None) -> Path:
+    batch.grade_all(LAB, root, out, "offline", shard=shard, roster=roster)
+    return out
+
+
+def shards(root: Path, folder: Path, n: int) -> list[Path]:
+    return [grade(root, folder / f"shard{k}", (k, n)) for k in range(1, n + 1)]
+
+
+def a_graded_student(parts: list[Path], grading: dict) -> tuple[Path, str]:
+    """A shard, and a student it graded (with a results.json)."""
+    for shard in parts:
+        for student in json.loads((shard / "shard.json").read_text())["students"]:
+            if student in grading:
+                return shard, student
+    raise AssertionError("no shard graded anyone")
+
+
+def rows(out: Path) -> dict[str, dict]:
+    with open(out / "grades.csv", newline="") as handle:
+        return {row["student_id"]: row for row in csv.DictReader(handle)}
+
+
+@pytest.mark.parametrize("n", [1, 3, 8])  # with 8, some shards of the 12 students are empty
+def test_merged_shards_write_what_one_run_writes(grading, classroom, tmp_path, n):
+    whole = grade(classroom, tmp_path / "whole")
+    parts = shards(classroom, tmp_path, n)
+    listed = [set(json.loads((s / "shard.json").read_text())["students"]) for s in parts]
+    assert sum(map(len, listed)) == len(set().union(*listed)) == len(rows(whole))  # a partition of the class
+
+    assert batch.merge(parts, tmp_path / "merged") == {}
+    merged = tmp_path / "merged"
+    for name in ("grades.csv", "summary.md"):
+        assert (merged / name).read_text() == (whole / name).read_text(), name
+    for student, made in grading.items():  # every score is the one its Grade holds
+        row = rows(merged)[student]
+        assert (row["status"], float(row["total"]), float(row["max_score"])) == ("graded", made.score,
+                                                                               made.max_score)
+        assert float(row["part1"]) == made.parts[0].score
+        results = (merged / student / "results.json", whole / student / "results.json")
+        assert results[0].read_bytes() == results[1].read_bytes()
+    assert rows(merged)[EMPTY]["status"].startswith("missing: ")
+    assert rows(merged)[FAULTY]["status"] == rows(whole)[FAULTY]["status"] != "graded"
+    assert rows(merged)[FAULTY]["total"] == ""  # a grader fault is never a score
+
+
+def test_merging_into_one_of_the_shards_gives_the_same_reports(grading, classroom, tmp_path):
+    parts = shards(classroom, tmp_path, 3)
+    batch.merge(parts, tmp_path / "merged")
+    batch.merge(parts, parts[0])
+    assert (parts[0] / "grades.csv").read_text() == (tmp_path / "merged" / "grades.csv").read_text()
+
+
+def test_a_roster_keys_merged_grades_as_it_keys_one_run(grading, classroom, tmp_path):
+    roster = tmp_path / "classroom_roster.csv"
+    listed = ["ada", "brook", "cyd", "jo-ann", "gus", "nobody-here"]
+    roster.write_text("identifier,github_username,name\n" +
+                      "".join(f"id-{name},{name},{name.title()} Doe\n" for name in listed))
+    whole = grade(classroom, tmp_path / "whole", roster=roster)
+    unmatched = batch.merge(shards(classroom, tmp_path, 3), tmp_path / "merged", roster)
+    for name in ("grades.csv", "grades-nbgrader.csv", "summary.md"):
+        assert (tmp_path / "merged" / name).read_text() == (whole / name).read_text(), name
+    assert set(rows(tmp_path / "merged")) == {f"id-{name}" for name in listed}
+    assert f"{ASSIGNMENT}-fox" in unmatched and f"{ASSIGNMENT}-ada" not in unmatched
+
+
+def test_a_missing_shard_is_refused_and_nothing_is_written(grading, classroom, tmp_path):
+    one, two, three = shards(classroom, tmp_path, 3)
+    with pytest.raises(UsageError, match=re.escape("shard(s) 2/3 missing")):
+        batch.merge([one, three], tmp_path / "merged")
+    with pytest.raises(UsageError, match="1/3, 3/3 missing"):
+        batch.merge([two], tmp_path / "merged")
+    assert not (tmp_path / "merged").exists()
+
+
+def test_a_repeated_shard_is_refused(grading, classroom, tmp_path):
+    one, two, three = shards(classroom, tmp_path, 3)
+    with pytest.raises(UsageError, match=re.escape(f"shard 1/3 given twice: {one} and {one}")):
+        batch.merge([one, two, three, one], tmp_path / "merged")
+    copy = tmp_path / "copy-of-2"  # the same shard graded twice, into two folders
+    grade(classroom, copy, (2, 3))
+    with pytest.raises(UsageError, match=re.escape(f"shard 2/3 given twice: {two} and {copy}")):
+        batch.merge([one, two, copy, three], tmp_path / "merged")
+
+
+def test_shards_of_different_counts_are_refused(grading, classroom, tmp_path):
+    one, two, _ = shards(classroom, tmp_path, 3)
+    half = grade(classroom, tmp_path / "half", (2, 2))
+    with pytest.raises(UsageError, match="is shard 2/2, the others are of 3"):
+        batch.merge([one, two, half], tmp_path / "merged")
+
+
+def test_a_student_in_two_shards_is_refused(grading, classroom, tmp_path):
+    """Shards graded from two copies of the class that disagree, say: one student, two grades."""
+    one, two, three = shards(classroom, tmp_path, 3)
+    info = json.loads((one / "shard.json").read_text())
+    info["students"] = sorted([*info["students"], *json.loads((two / "shard.json").read_text())["students"]])
+    (one / "shard.json").write_text(json.dumps(info))
+    other = next(s for s in info["students"] if not batch.in_shard(s, (1, 3)))
+    with pytest.raises(UsageError, match=re.escape(f"{other} was graded in both {one} and {two}")):
+        batch.merge([one, two, three], tmp_path / "merged")
+
+
+def test_a_folder_that_is_no_shard_is_refused(grading, classroom, tmp_path):
+    whole = grade(classroom, tmp_path / "whole")  # grade-all without --shard writes no shard.json
+    with pytest.raises(UsageError, match="is not the output of grade-all --shard"):
+        batch.merge([whole], tmp_path / "merged")
+
+
+@pytest.mark.parametrize("damage", ["truncated", "deleted", "not text"])
+def test_an_unreadable_results_json_makes_that_student_an_error_not_a_crash(grading, classroom, tmp_path,
+                                                                           damage):
+    """A shard folder damaged on its way between machines: that student gets no score and is listed as a
+    grader failure; every other student's grades are as one run's."""
+    whole = grade(classroom, tmp_path / "whole")
+    parts = shards(classroom, tmp_path, 3)
+    damaged, student = a_graded_student(parts, grading)
+    results = damaged / student / "results.json"
+    if damage == "truncated":
+        results.write_text(results.read_text()[:100])
+    elif damage == "deleted":
+        results.unlink()
+    else:
+        results.write_bytes(b"\xff\xfe\x00")
+    batch.merge(parts, tmp_path / "merged")
+    merged, expected = rows(tmp_path / "merged"), rows(whole)
+    assert merged[student]["status"].startswith("error: ") and "results.json" in merged[student]["status"]
+    assert merged[student]["total"] == ""
+    del merged[student], expected[student]
+    assert merged == expected
+    failed = ", ".join(sorted([FAULTY, student]))
+    assert f"The grader failed for 2 student(s): {failed}." in (tmp_path / "merged/summary.md").read_text()
+
+
+def test_a_student_of_an_unfinished_shard_is_an_error_not_a_crash(grading, classroom, tmp_path):
+    """A shard run interrupted after writing shard.json (it lists its students first): a student it never
+    reached has no folder, and so no grading record."""
+    parts = shards(classroom, tmp_path, 3)
+    shard, student = a_graded_student(parts, grading)
+    for file in (shard / student).iterdir():
+        file.unlink()
+    (shard / student).rmdir()
+    batch.merge(parts, tmp_path / "merged")
+    assert rows(tmp_path / "merged")[student]["status"] == "error: no grading record"
+
+
+def test_merging_again_leaves_no_earlier_score_for_a_student_now_in_error(grading, classroom, tmp_path):
+    """A shard graded again after a merge, now with a grader fault for a student (whose results.json and
+    feedback.md grade-all removes): merging into the same folder must not keep the earlier ones."""
+    parts = shards(classroom, tmp_path, 3)
+    merged = tmp_path / "merged"
+    batch.merge(parts, merged)
+    shard, student = a_graded_student(parts, grading)
+    for stale in ("results.json", "feedback.md"):
+        (shard / student / stale).unlink()
+    (shard / student / "grading.json").write_text(json.dumps({"status": "error", "reason": "GraderFault: x"}))
+    batch.merge(parts, merged)
+    assert rows(merged)[student]["status"] == "error: GraderFault: x"
+    assert sorted(p.name for p in (merged / student).iterdir()) == ["grading.json"]
