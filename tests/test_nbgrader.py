@@ -209,6 +209,20 @@ def test_implemented_fails_on_the_stub_and_is_silent_under_autograde(monkeypatch
     exec(run.format("softmax"), namespace)
 
 
+def test_a_hidden_test_cell_gets_the_hidden_cell_timeout():
+    """nbclient's timeout_func: a hidden-test (grade) code cell grades a whole part, any other cell gets
+    `timeout`."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell
+
+    from autograder.integrations.nbgrader_execute import ResilientExecute
+
+    execute = ResilientExecute(timeout=5, hidden_cell_timeout=9)
+    grade = {"nbgrader": {"grade": True}}
+    assert execute.timeout_func(new_code_cell('hidden_test("p", "t")', metadata=grade)) == 9
+    assert execute.timeout_func(new_code_cell("x = 1")) == 5
+    assert execute.timeout_func(new_markdown_cell("answer", metadata=grade)) == 5
+
+
 LEAVE_PROCESSES = """
 import os, time
 def note(pid):
