@@ -138,10 +138,12 @@ class ResilientExecute(Execute):
     def on_cell_executed(self, **kwargs) -> None:
         """Once a cell replied: nbgrader's hook (which records the timeout's error in the cell), then a
         restart for the next cell if it timed out (the interrupt may not have stopped it: a loop that
-        swallows it), and the end of any process it left. A hidden cell's grader may still be exiting: no
-        leftover of a student's."""
+        swallows it), and the end of any process it left. Grade cells are not checked: a hidden cell's
+        grader may still be exiting, and that is no student's leftover."""
         super().on_cell_executed(**kwargs)
         cell, content = kwargs["cell"], kwargs["execute_reply"]["content"]
+        # Only the reply nbclient made up matches in full: a cell that raises a CellTimeoutError of its own
+        # did not time out.
         if all(content.get(key) == value for key, value in self.error_on_timeout.items()):
             self._restart = True
         if not _is_grade_cell(cell):
@@ -163,7 +165,7 @@ class ResilientExecute(Execute):
                 self._end_leftovers(cell)
             return cell
 
-    execute_cell = run_sync(async_execute_cell)
+    execute_cell = run_sync(async_execute_cell)  # what nbconvert's preprocess_cell calls
 
     def _end_leftovers(self, cell) -> None:
         """After a student's code cell: kill the kernel, its process group and every other process its
