@@ -26,7 +26,7 @@ from platforms import nbgrader, nbgrader_scores, nbgrader_submission, write_subm
 
 from autograder.build import nbgrader as course
 from autograder.errors import UsageError
-from autograder.integrations import nbgrader as bridge
+from autograder.integrations import nbgrader_bridge as bridge
 from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -175,7 +175,7 @@ def test_grader_environment_is_the_kernels_starting_one_scrubbed():
     notebook = ("import json, os\n"
                 "os.environ.update(AUTOGRADER_MODELS='hub', HF_HOME='/nonexistent', PYTHONPATH='/planted',"
                 " HF_HUB_OFFLINE='0')\n"
-                "from autograder.integrations.nbgrader import grader_environment\n"
+                "from autograder.integrations.nbgrader_bridge import grader_environment\n"
                 "print(json.dumps(grader_environment()))")
     start = {"PATH": os.environ["PATH"], "HF_HOME": "/course/hf", "HF_HUB_OFFLINE": "0",
              "PYTHONDONTWRITEBYTECODE": "1"}
@@ -189,7 +189,7 @@ def test_grader_environment_is_the_kernels_starting_one_scrubbed():
 def test_stderr_filter_scans_a_long_stderr_in_one_pass():
     """IgnorePattern searches every stderr output; 10 MB of one word (a_huge_output) once took the
     pattern's leading `\\w*` quadratic time, hours, and held up the whole autograde."""
-    script = ("import re\nfrom autograder.integrations.nbgrader import TRANSFORMERS_STDERR as P\n"
+    script = ("import re\nfrom autograder.integrations.nbgrader_bridge import TRANSFORMERS_STDERR as P\n"
               "assert not re.search(P, 'z' * 10_000_000)\nassert re.search(P, 'x.py:3: UserWarning: y')")
     subprocess.run([sys.executable, "-c", script], check=True, timeout=120)  # a hang guard
 
@@ -199,7 +199,7 @@ def test_implemented_fails_on_the_stub_and_is_silent_under_autograde(monkeypatch
     exec("def softmax(x):\n    raise NotImplementedError('softmax: replace this line')\n"
          "def ok(x):\n    return x\n", namespace)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    run = "from autograder.integrations.nbgrader import implemented\nimplemented({!r})\n"
+    run = "from autograder.integrations.nbgrader_bridge import implemented\nimplemented({!r})\n"
     with pytest.raises(AssertionError, match="still raises NotImplementedError"):
         exec(run.format("softmax"), namespace)
     with pytest.raises(AssertionError, match="not defined"):
@@ -207,6 +207,20 @@ def test_implemented_fails_on_the_stub_and_is_silent_under_autograde(monkeypatch
     exec(run.format("ok"), namespace)
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
     exec(run.format("softmax"), namespace)
+
+
+def test_a_hidden_test_cell_gets_the_hidden_cell_timeout():
+    """nbclient's timeout_func: a hidden-test (grade) code cell grades a whole part, any other cell gets
+    `timeout`."""
+    from nbformat.v4 import new_code_cell, new_markdown_cell
+
+    from autograder.integrations.nbgrader_execute import ResilientExecute
+
+    execute = ResilientExecute(timeout=5, hidden_cell_timeout=9)
+    grade = {"nbgrader": {"grade": True}}
+    assert execute.timeout_func(new_code_cell('hidden_test("p", "t")', metadata=grade)) == 9
+    assert execute.timeout_func(new_code_cell("x = 1")) == 5
+    assert execute.timeout_func(new_markdown_cell("answer", metadata=grade)) == 5
 
 
 LEAVE_PROCESSES = """
@@ -246,6 +260,8 @@ def test_kernel_leftovers_are_killed_with_the_kernel_and_its_limits_hold(tmp_pat
     import psutil
     from nbformat.v4 import new_code_cell, new_notebook
 
+    from autograder.integrations.nbgrader_execute import ResilientExecute
+
     notebook = new_notebook(cells=[new_code_cell("x = 1"), new_code_cell(LEAVE_PROCESSES),
                                    new_code_cell("print('x' in globals())"),
                                    new_code_cell("blob = bytearray(3 * 2**30)"),
@@ -253,8 +269,8 @@ def test_kernel_leftovers_are_killed_with_the_kernel_and_its_limits_hold(tmp_pat
                                    new_code_cell("print('after the loop')"), new_code_cell(
                                        "import subprocess\n_ = subprocess.Popen(['sleep', '2'])",
                                        metadata={"nbgrader": {"grade": True}})])  # as a grader exits
-    execute = bridge.ResilientExecute(kernel_memory_mb=2048, timeout=5, interrupt_on_timeout=True,
-                                      raise_on_iopub_timeout=False)  # as nbgrader_config.py sets them
+    execute = ResilientExecute(kernel_memory_mb=2048, timeout=5, interrupt_on_timeout=True,
+                               raise_on_iopub_timeout=False)  # as nbgrader_config.py sets them
     run = threading.Thread(target=execute.preprocess,
                            args=(notebook, {"metadata": {"path": str(tmp_path)}}), daemon=True)
     run.start()
@@ -280,10 +296,12 @@ def test_orphans_that_ended_are_reaped_not_taken_for_leftovers(tmp_path):
     import psutil
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+    from autograder.integrations.nbgrader_execute import ResilientExecute
+
     orphan = "import subprocess, time\nsubprocess.run(['sh', '-c', 'sleep 0.3 &'])\ntime.sleep(1.5)"
     notebook = new_notebook(cells=[new_code_cell("x = 1"), new_code_cell(orphan), new_markdown_cell("# Next"),
                                    new_code_cell("print('x' in globals())")])
-    bridge.ResilientExecute(timeout=60).preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
+    ResilientExecute(timeout=60).preprocess(notebook, {"metadata": {"path": str(tmp_path)}})
     outputs = [cell.get("outputs") for cell in notebook.cells]
     assert outputs[1] == []
     assert outputs[3][0]["text"].strip() == "True"  # the kernel was not restarted

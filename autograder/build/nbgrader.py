@@ -8,9 +8,9 @@ makes nbgrader score like the standalone grader:
 - nbgrader grade cells are all-or-nothing, the hidden suites give credit per test. So each public check
   cell (``grade: true`` in solutions, ``check(fn)``) becomes a plain locked cell, and after it come one
   hidden-test grade cell per hidden test of ``fn`` (``grade_id`` ``<fn's grade_id>_t<k>``, that test's
-  points). Its hidden region calls :func:`autograder.integrations.nbgrader.hidden_test`, which grades the
-  notebook with the standalone grader in a fresh process and reports that one test: the check is defined
-  once, in the hidden suite, and never appears in a notebook, the gradebook or the feedback.
+  points). Its hidden region calls :func:`autograder.integrations.nbgrader_bridge.hidden_test`, which
+  grades the notebook with the standalone grader in a fresh process and reports that one test: the check
+  is defined once, in the hidden suite, and never appears in a notebook, the gradebook or the feedback.
 - Which tests belong to which function: the first ``student.call("NAME", ...)`` a test reaches (through
   the suite's own helper functions), read with ``ast``. The build fails if a test reaches no graded
   function of its part, if a graded function has no check cell, or if a check cell's points differ from
@@ -136,7 +136,7 @@ def _checked_function(source: str, where: str) -> str:
 def hidden_cell_source(part_stem: str, function: str, test: HiddenTest, k: int, n: int) -> str:
     worth = f"{test.points:g} point{'s' * (test.points != 1)}"
     return (f"# Hidden test {k} of {n} for {function} ({worth}): it runs when your notebook is graded.\n"
-            "from autograder.integrations.nbgrader import hidden_test, implemented\n\n"
+            "from autograder.integrations.nbgrader_bridge import hidden_test, implemented\n\n"
             f'implemented("{function}")\n'
             "### BEGIN HIDDEN TESTS\n"
             f'hidden_test("{part_stem}", "{test.test_id}")\n'
@@ -238,7 +238,8 @@ def _config_text(lab: Lab) -> str:
 
 import os
 
-from autograder.integrations.nbgrader import TRANSFORMERS_STDERR, ResilientExecute
+from autograder.integrations.nbgrader_bridge import TRANSFORMERS_STDERR
+from autograder.integrations.nbgrader_execute import ResilientExecute
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearMarkScheme, GetGrades,
                                     IgnorePattern, LimitOutput, SaveAutoGrades)
@@ -360,12 +361,13 @@ The formgrader warns that the exchange directory does not exist: this course put
 
 Each public `check(fn)` cell is followed by one nbgrader test cell per hidden test of `fn`, worth that test's
 points, so a student gets partial credit exactly as with `autograder grade`. The hidden part of the cell is
-two lines, `from autograder.integrations.nbgrader import hidden_test` and `hidden_test("<notebook>",
-"test_...")`: the first time a part's test runs, it grades that notebook with the standalone isolated
-grader in a fresh process (the student's code in a confined child, the comparisons in the trusted parent),
-then each cell reports its own test: `✓ <name> (<points> points)`, or an `AssertionError` saying what was
-wrong. The feedback HTML therefore shows each test's name, points and message, and never the hidden
-test code or an expected value (unlike stock nbgrader, issues #917 and #1363).
+two lines, `from autograder.integrations.nbgrader_bridge import hidden_test` and
+`hidden_test("<notebook>", "test_...")`: the first time a part's test runs, it grades that notebook with the
+standalone isolated grader in a fresh process (the student's code in a confined child, the comparisons in
+the trusted parent), then each cell reports its own test: `✓ <name> (<points> points)`, or an
+`AssertionError` saying what was wrong. The feedback HTML therefore shows each test's name, points and
+message, and never the hidden test code or an expected value (unlike stock
+nbgrader, issues #917 and #1363).
 
 Timing: the first hidden cell of each notebook starts the grader (imports, models) and grades the part,
 30-45 s on the offline kit on a busy 2-core machine; the following cells of that notebook are instant.
