@@ -178,7 +178,7 @@ def _weak_isolation_option(parser) -> None:
 
 
 def _isolation_policy(args) -> None:
-    from autograder.runner.pool import WEAK_ISOLATION
+    from autograder.runner.confinement import WEAK_ISOLATION
 
     if args.allow_weak_isolation:
         os.environ[WEAK_ISOLATION] = "1"  # read by the zygote, in this process or a worker

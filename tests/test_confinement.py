@@ -15,7 +15,7 @@ from autograder.errors import GraderFault
 from autograder.grading.reports import summary_md
 from autograder.runner import audit, landlock, syscall_filter
 from autograder.runner.confinement import _beneath_except, missing
-from autograder.runner.pool import Zygote
+from autograder.runner.spawner import Zygote
 
 FULL = {"namespaces": "direct", "mounts": "private", "pid": "own namespace, own /proc", "user": "own",
         "limits": "set", "capabilities": "none", "landlock": "ABI 7", "seccomp": "50 system calls refused"}

@@ -1,7 +1,7 @@
 """The README's data-flow diagram names only modules that exist, so the picture cannot drift from the code.
 
 A name in the diagram is dotted, relative to the `autograder` package (`runner.child`, a package such as
-`labs.encoders_decoders.hidden`, or a module and what it defines, `runner.pool.StudentProcess`), or a path
+`labs.encoders_decoders.hidden`, or a module and what it defines, `runner.student.StudentProcess`), or a path
 (`grading/suite.py`, `labs/*/hidden/`). A dotted word that ends in a data file's extension (`results.json`)
 names an output, not a module.
 """
@@ -76,7 +76,7 @@ def test_the_name_finder_tells_modules_from_outputs_and_refuses_what_is_not_ther
     found = names('x["runner.child<br/>grading/suite.py, results.json"] -->|"labs/*/hidden/"| y')
     assert found == {"runner.child", "grading/suite.py", "labs/*/hidden/"}
     package = repo / "autograder"
-    assert all(resolves(n, package) for n in (*found, "runner.pool.StudentProcess.call", "models.load_pair"))
-    assert not any(resolves(n, package) for n in ("runner.zygotes", "runner.pool.Student", "grading/suit.py",
+    assert all(resolves(n, package) for n in (*found, "runner.student.StudentProcess.call", "models.load_pair"))
+    assert not any(resolves(n, package) for n in ("runner.zygotes", "runner.student.Student", "grading/suit.py",
                                                   "runner.child.Limits.nothing", "torch.softmax",
                                                   "labs.encoders_decoders.hidden.test_x"))

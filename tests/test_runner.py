@@ -13,7 +13,10 @@ from autograder.labs.encoders_decoders import LAB
 from autograder.runner import protocol
 from autograder.runner.child import Limits
 from autograder.runner.confinement import CHILD_UID_BASE, missing
-from autograder.runner.pool import StudentFailure, StudentProcess, Zygote, grader_secrets, model, tokenizer
+from autograder.runner.hidden import grader_secrets
+from autograder.runner.placeholders import model, tokenizer
+from autograder.runner.spawner import Zygote
+from autograder.runner.student import StudentFailure, StudentProcess
 
 CELLS = [
     "import torch\nfrom autograder.models import load_pair\ntok, lm = load_pair('decoder')",
@@ -311,7 +314,8 @@ def test_protocol_sends_float_subclasses_as_plain_floats():
 
 LEAVES_NOTHING = """
 import ctypes, psutil
-from autograder.runner.pool import StudentProcess, Zygote
+from autograder.runner.spawner import Zygote
+from autograder.runner.student import StudentProcess
 from autograder.runner.zygote import PR_SET_CHILD_SUBREAPER
 
 ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # as nbgrader's Execute is

@@ -20,7 +20,7 @@ from autograder.grading.notebook import MAX_BYTES
 from autograder.grading.roster import apply as apply_roster
 from autograder.grading.roster import nbgrader_export, read_roster
 from autograder.grading.submission import Submission, locate
-from autograder.runner.pool import Zygote
+from autograder.runner.spawner import Zygote
 
 _zygote: Zygote | None = None  # the grader's, inherited by its --jobs workers
 
@@ -176,8 +176,7 @@ def _announce_confinement(layers: dict[str, str]) -> None:
     """Once per batch, on the terminal: what student code runs under, and what it lacks if weak isolation
     was allowed."""
     from autograder.grading.inert import plain
-    from autograder.runner.confinement import missing
-    from autograder.runner.pool import describe
+    from autograder.runner.confinement import describe, missing
 
     print(f"Student code runs confined: {plain(describe(layers))}", file=sys.stderr)
     if lacks := missing(layers):

@@ -11,7 +11,8 @@ from autograder.errors import GraderFault
 from autograder.grading.notebook import NotebookError, code_cells
 from autograder.grading.submission import Submission
 from autograder.grading.suite import PartRun, TestResult, run_suites
-from autograder.runner.pool import CellReport, StudentProcess, Zygote
+from autograder.runner.spawner import Zygote
+from autograder.runner.student import CellReport, StudentProcess
 
 
 @dataclass

@@ -143,8 +143,7 @@ def summary_md(results: dict[str, dict], problems: dict[str, str]) -> str:
 def _confinement_md(results: dict[str, dict]) -> str:
     """What the students' code ran under (each distinct confinement once), and a warning where it lacked a
     guarantee (graded with --allow-weak-isolation)."""
-    from autograder.runner.confinement import missing
-    from autograder.runner.pool import describe
+    from autograder.runner.confinement import describe, missing
 
     seen: dict[str, int] = {}
     for result in results.values():

@@ -3,7 +3,7 @@
 A hidden test module looks like this:
 
     from autograder.grading.suite import points
-    from autograder.runner.pool import model, tokenizer
+    from autograder.runner.placeholders import model, tokenizer
 
     @points(4)
     def test_softmax_matches_torch(student):
@@ -29,7 +29,7 @@ import pytest
 
 from autograder.errors import CheckFailed, GraderFault
 from autograder.grading.inert import plain
-from autograder.runner.pool import StudentFailure, StudentProcess
+from autograder.runner.student import StudentFailure, StudentProcess
 
 
 def points(value: float):

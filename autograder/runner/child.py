@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import torch
 
 from autograder.runner import confinement, guards, magics, protocol
+from autograder.runner.placeholders import PLACEHOLDERS
 
 MODEL_SPEC = "offline"  # the model set the zygote loaded; set there before forking, never from the notebook
 FORBIDDEN = ""  # the lab's module of forbidden families (guards.py); set by the zygote likewise
-PLACEHOLDERS = ("$model", "$tokenizer", "$tokenizer_without_unknown")  # arguments made in the child (pool.py)
 
 
 @dataclass

@@ -42,6 +42,14 @@ GUARANTEES = {
 }
 
 
+WEAK_ISOLATION = "AUTOGRADER_ALLOW_WEAK_ISOLATION"  # set: grade even where a guarantee is missing
+
+
+def describe(layers: dict[str, str]) -> str:
+    """One line: each confinement layer and what the child got."""
+    return "; ".join(f"{layer}: {value}" for layer, value in layers.items())
+
+
 def missing(layers: dict[str, str]) -> list[str]:
     """The guarantees (keys of GUARANTEES) that none of their layers gave."""
     def had(layer: str, prefix: str) -> bool:

@@ -11,7 +11,7 @@ from autograder.grading.suite import points
 from autograder.labs.encoders_decoders import expected as expected_values
 from autograder.labs.encoders_decoders.compare import CheckFailed, expect_equal, expect_type
 from autograder.models import without_unknown_token
-from autograder.runner.pool import tokenizer
+from autograder.runner.placeholders import tokenizer
 
 WORDPIECE, BPE = "encoder", "decoder"
 NAMES = {"encoder": "WordPiece tokenizer", "decoder": "GPT-2 tokenizer"}

@@ -19,7 +19,8 @@ import torch.nn.functional as F
 from autograder.grading.suite import points
 from autograder.labs.encoders_decoders import expected as expected_values
 from autograder.labs.encoders_decoders.compare import CheckFailed, expect_close, expect_shape, expect_type
-from autograder.runner.pool import StudentFailure, model, tokenizer
+from autograder.runner.placeholders import model, tokenizer
+from autograder.runner.student import StudentFailure
 
 NAMES = {"encoder": "DistilBERT classifier", "encoder_alt": "BERT classifier", "decoder": "GPT-2",
          "decoder_alt": "Llama-style decoder"}

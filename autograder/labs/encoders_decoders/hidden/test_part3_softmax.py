@@ -22,7 +22,7 @@ from autograder.labs.encoders_decoders.compare import (
     expect_shape,
     expect_type,
 )
-from autograder.runner.pool import model, tokenizer
+from autograder.runner.placeholders import model, tokenizer
 
 NAMES = {"encoder": "DistilBERT classifier", "encoder_alt": "BERT classifier", "decoder": "GPT-2",
          "decoder_alt": "Llama-style decoder"}

@@ -19,7 +19,7 @@ from autograder.labs.encoders_decoders.compare import (
     expect_shape,
     expect_type,
 )
-from autograder.runner.pool import model, tokenizer
+from autograder.runner.placeholders import model, tokenizer
 
 NAMES = {"decoder": "GPT-2", "decoder_alt": "Llama-style decoder", "decoder_eos": "GPT-2 (ends early)"}
 NO_GENERATE = ("generate",)

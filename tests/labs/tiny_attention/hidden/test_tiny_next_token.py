@@ -4,7 +4,7 @@ import torch
 
 from autograder.errors import CheckFailed
 from autograder.grading.suite import points
-from autograder.runner.pool import model, tokenizer
+from autograder.runner.placeholders import model, tokenizer
 
 
 def _expected(reference, text: str) -> int:

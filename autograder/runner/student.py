@@ -1,8 +1,7 @@
-"""The trusted side of execution: a warm zygote, and one confined child per student notebook.
+"""The trusted side of execution: one confined child per student notebook, and the calls made into it.
 
-    with Zygote("offline") as zygote:
-        part = StudentProcess(zygote, cells)        # runs the cells, cell by cell
-        reply = part.call("softmax", logits, -1, forbid=["softmax"])
+    part = StudentProcess(zygote, cells)        # runs the cells, cell by cell
+    reply = part.call("softmax", logits, -1, forbid=["softmax"])
 
 A child that dies or hangs (os._exit, a segfault, a memory bomb, an endless loop) is killed and replaced; the
 cell that killed it is skipped from then on, so one bad cell costs that cell, and one bad call that call.
@@ -10,22 +9,13 @@ cell that killed it is skipped from then on, so one bad cell costs that cell, an
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import json
-import multiprocessing
-import os
 import socket
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from autograder import course
 from autograder.errors import GraderFault
-from autograder.runner import confinement, protocol, tampering
-from autograder.runner.child import Limits
+from autograder.runner import protocol, tampering
+from autograder.runner.spawner import Zygote
 
 GRACE = 10.0  # seconds the parent waits beyond the child's own alarm before killing it
 # Bytes of one message from a child: a cell's report, or a graded call's answer. A call whose answer may
@@ -46,140 +36,9 @@ class StudentFailure(Exception):
         self.kind = kind
 
 
-def model(role: str) -> dict:
-    """An argument that the child replaces with its own copy of the model of `role`."""
-    return {"$model": role}
-
-
-def tokenizer(role: str, unknown_token: bool = True) -> dict:
-    """An argument that the child replaces with its own copy of the tokenizer of `role`; with
-    `unknown_token=False`, with a copy of it that names no unknown token (`models.without_unknown_token`)."""
-    return {"$tokenizer" if unknown_token else "$tokenizer_without_unknown": role}
-
-
-WEAK_ISOLATION = "AUTOGRADER_ALLOW_WEAK_ISOLATION"
-
-
 def reply_limit(answer_size: int) -> int:
     """Bytes a call's reply may have when its answer holds at most `answer_size` numbers."""
     return MESSAGE_LIMIT + BYTES_PER_NUMBER * answer_size
-
-
-def describe(layers: dict[str, str]) -> str:
-    """One line: each confinement layer and what the child got."""
-    return "; ".join(f"{layer}: {value}" for layer, value in layers.items())
-
-
-def grader_secrets() -> list[Path]:
-    """What a child must never read: the hidden suites of every copy of this package on sys.path (Gradescope
-    has two: the installed one and the bundle's) and of the course's own labs, and in a course repository
-    its solutions, tests and history."""
-    package = Path(__file__).resolve().parent.parent
-    copies = {package, *(Path(p, "autograder").resolve() for p in sys.path
-                         if p and Path(p, "autograder").is_dir())}
-    found = [hidden for copy in sorted(copies) for hidden in (copy / "labs").glob("*/hidden")]
-    # A course's own labs (course.folders): their hidden suites, and the solutions a lab keeps beside them.
-    found += [secret for folder in course.folders()[1:] for name in ("hidden", "solutions")
-              for secret in Path(folder).glob(f"*/{name}")]
-    repo = package.parent
-    if (repo / "pyproject.toml").is_file():
-        found += [repo / name for name in ("solutions", "tests", ".git") if (repo / name).is_dir()]
-    return found
-
-
-class Zygote:
-    """The warm worker process (see zygote.py) from which children are forked."""
-
-    def __init__(self, spec: str, limits: Limits | None = None, hide: tuple[Path, ...] = (),
-                 allow_weak: bool | None = None, roles: tuple[str, ...] = (), forbidden: str = ""):
-        """`spec`: the model set, resolved here, once (the zygote and its children get the result, not the
-        spec: they may not be able to read its file). `hide`: folders the children must not see, on top
-        of the grader's own (see `grader_secrets`). `allow_weak`: grade even where a child's confinement
-        lacks a guarantee (see confinement.GUARANTEES); default from $AUTOGRADER_ALLOW_WEAK_ISOLATION.
-        `roles`: the models the children use, loaded before any fork; `forbidden`: the module of the lab's
-        forbidden families (see guards.py)."""
-        from autograder.models import resolve, selected_spec
-        from autograder.models.registry import pin
-
-        model_set = resolve(spec, default="offline")
-        pin(selected_spec(spec, default="offline"), model_set)  # the reference models come from it too
-        resolved = model_set.to_json()
-        self.limits = dataclasses.replace(limits or Limits(), hide=tuple(
-            sorted({str(p.resolve()) for p in (*grader_secrets(), *hide)})))
-        self.control, theirs = socket.socketpair()
-        # No thread pools in tokenizers: children are forked, and threads count against their process limit.
-        env = {**os.environ, "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "1"),
-               "TOKENIZERS_PARALLELISM": "false"}
-        # From "/" and with -P (3.11+): a torch.py or autograder.py in the caller's folder is never imported.
-        safe_path = ["-P"] if sys.version_info >= (3, 11) else []
-        needs = json.dumps({"roles": list(roles), "forbidden": forbidden})
-        self.process = subprocess.Popen([sys.executable, *safe_path, "-m", "autograder.runner.zygote",
-                                         str(theirs.fileno()), resolved, needs], pass_fds=[theirs.fileno()],
-                                        env=env, cwd="/")
-        theirs.close()
-        self._ready = False  # it warms up in the background; the first spawn waits for it
-        self._lock = contextlib.nullcontext()  # until `share`
-        self.allow_weak = os.environ.get(WEAK_ISOLATION) == "1" if allow_weak is None else allow_weak
-        self._layers: dict[str, str] | None = None
-
-    def check(self, layers: dict[str, str]) -> list[str]:
-        """The guarantees a child with these layers lacks; GraderFault if any, unless weak isolation is
-        allowed. Every path (grade, grade-all, nbgrader, Gradescope, Classroom) goes through here."""
-        weak = confinement.missing(layers)
-        if weak and not self.allow_weak:
-            raise GraderFault(f"the sandbox for student code lacks: {'; '.join(weak)} ({describe(layers)}). "
-                              f"Grade as root or where Landlock and user namespaces are enabled, or accept "
-                              f"this with --allow-weak-isolation ({WEAK_ISOLATION}=1)")
-        return weak
-
-    def confinement(self) -> dict[str, str]:
-        """What a child gets on this machine: one child is forked to see (once), and checked."""
-        if self._layers is None:
-            probe = StudentProcess(self, [])
-            try:
-                probe.start()
-            finally:
-                probe.close()
-            self._layers = probe.confinement
-        return self._layers
-
-    def _wait_ready(self) -> None:
-        if not self._ready:
-            try:
-                protocol.receive(self.control, trusted=True)
-            except EOFError:
-                raise RuntimeError("the grading worker failed to start (see the messages above)") from None
-            self._ready = True
-
-    def share(self) -> None:
-        """Make this zygote safe to use from processes forked after this call (`grade-all --jobs`): one
-        request and its reply at a time on the shared control socket."""
-        self._wait_ready()
-        self._lock = multiprocessing.get_context("fork").Lock()
-
-    def spawn(self) -> tuple[int, socket.socket]:
-        self._wait_ready()
-        with self._lock:
-            protocol.send(self.control, {"op": "spawn", "limits": dataclasses.asdict(self.limits)})
-            data, fds, _, _ = socket.recv_fds(self.control, 64, 1)
-        return int(data), socket.socket(fileno=fds[0])
-
-    def kill(self, pid: int) -> None:
-        with self._lock:
-            protocol.send(self.control, {"op": "kill", "pid": pid})
-
-    def close(self) -> None:
-        self.control.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 @dataclass
