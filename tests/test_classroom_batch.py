@@ -48,7 +48,7 @@ def clones(repo, tmp_path_factory):
 
     student("ada", solved=["part1_tokenization", "part2_hidden_states", "part3_softmax",
                            "part4_greedy_decoding"])
-    expected["ada"] = 90
+    expected["ada"] = LAB.points
     student("brook", solved=["part1_tokenization", "part3_softmax"])
     expected["brook"] = 40
     student("cyd")  # accepted the assignment, changed nothing
@@ -114,7 +114,7 @@ def test_roster_keys_grades_and_lists_missing_and_strangers(shards, tmp_path):
     assert result.returncode == 0, result.stderr
     rows = read_grades(tmp_path / "keyed" / "grades.csv")
     assert set(rows) == {"s001", "s002", "s003", "s004", "s005", "s006"}
-    assert rows["s001"]["github_username"] == "ada" and float(rows["s001"]["total"]) == 90
+    assert rows["s001"]["github_username"] == "ada" and float(rows["s001"]["total"]) == LAB.points
     assert rows["s006"]["status"] == "missing: no repository"
     assert rows["s005"]["status"].startswith("missing")
     assert f"{ASSIGNMENT}-fox" in result.stderr  # a repository of nobody on the roster is reported

@@ -26,6 +26,7 @@ pytestmark = pytest.mark.browser
 
 STUDENT = "ada"
 AUTOGRADED = sum(part.points for part in PARTS)  # the reference solution's autograded score
+MANUAL = sum(part.manual_points for part in PARTS)
 REFLECTION = next(part for part in PARTS if part.manual_points)
 ANSWERS = ("An encoder outputs one vector per token; its head gives class logits in one pass. A decoder "
            "outputs next-token logits at every position, and text comes one token per pass.",
@@ -103,7 +104,8 @@ def assert_exported(root: Path, ta_python: Path) -> None:
     with open(root / "grades.csv", newline="") as handle:
         (row,) = (row for row in csv.DictReader(handle) if row["student_id"] == STUDENT)
     manual = sum(score for _, score, _ in GRADES)
-    assert (float(row["raw_score"]), float(row["max_score"])) == (AUTOGRADED + manual, 100), row
+    scores = float(row["raw_score"]), float(row["max_score"])
+    assert scores == (AUTOGRADED + manual, AUTOGRADED + MANUAL), row
     feedback = html.unescape(
         (root / "feedback" / STUDENT / LAB_ID / f"{REFLECTION.stem}.html").read_text("utf-8"))
     for _, _, comment in GRADES:

@@ -12,7 +12,10 @@ import nbformat
 import pytest
 from corpus import answered
 
-from autograder.labs.encoders_decoders import LAB_ID
+from autograder.labs.encoders_decoders import LAB, LAB_ID
+
+TOTAL = LAB.points
+WITHOUT_PART3 = TOTAL - LAB.part("part3_softmax").points  # a submission whose part 3 scores nothing
 
 
 def run(*args, cwd=None, env=None):
@@ -131,7 +134,7 @@ def test_malformed_notebooks_score_zero_for_that_part_only(graded_class):
     for student in set(BROKEN_PART3) - {"old_format_v3"}:
         row = rows[student]
         assert row["status"] == "graded"
-        assert float(row["part3"]) == 0 and float(row["total"]) == 70, (student, row)
+        assert float(row["part3"]) == 0 and float(row["total"]) == WITHOUT_PART3, (student, row)
     feedback = (out / "invalid_json" / "feedback.md").read_text()
     assert "not valid notebook JSON" in feedback
     assert "over the 20 MB limit" in (out / "huge" / "feedback.md").read_text()
@@ -142,7 +145,7 @@ def test_huge_sparse_notebook_is_refused_unread(graded_class):
     _, out, rows = graded_class
     row = rows[SPARSE_STUDENT]
     assert row["status"] == "graded"
-    assert float(row["part3"]) == 0 and float(row["total"]) == 70, row
+    assert float(row["part3"]) == 0 and float(row["total"]) == WITHOUT_PART3, row
     feedback = (out / SPARSE_STUDENT / "feedback.md").read_text(encoding="utf-8")
     assert "part3_softmax.ipynb is 200 MB, over the 20 MB limit" in feedback
     assert "Traceback" not in feedback
@@ -151,9 +154,9 @@ def test_huge_sparse_notebook_is_refused_unread(graded_class):
 def test_unicode_student_folder_is_graded_normally(graded_class):
     _, out, rows = graded_class
     row = rows[UNICODE_STUDENT]
-    assert row["status"] == "graded" and row["total"] == "90.0", row
+    assert row["status"] == "graded" and float(row["total"]) == TOTAL, row
     assert [float(row[f"part{n}"]) for n in (1, 2, 3, 4)] == [20, 25, 20, 25]
-    assert json.loads((out / UNICODE_STUDENT / "results.json").read_text(encoding="utf-8"))["score"] == 90
+    assert json.loads((out / UNICODE_STUDENT / "results.json").read_text(encoding="utf-8"))["score"] == TOTAL
     assert f"# Feedback for {UNICODE_STUDENT}" in (out / UNICODE_STUDENT / "feedback.md").read_text("utf-8")
     raw = (out / "grades.csv").read_bytes().decode("utf-8")
     assert f"{UNICODE_STUDENT}," in raw or f'"{UNICODE_STUDENT}",' in raw
@@ -164,7 +167,7 @@ def test_byte_order_mark_and_crlf_are_tolerated_and_reported(graded_class):
     the feedback says the mark was dropped."""
     _, out, rows = graded_class
     row = rows[WINDOWS_STUDENT]
-    assert row["status"] == "graded" and float(row["total"]) == 90, row
+    assert row["status"] == "graded" and float(row["total"]) == TOTAL, row
     feedback = (out / WINDOWS_STUDENT / "feedback.md").read_text(encoding="utf-8")
     for name in ("part1_tokenization.py", "part3_softmax.ipynb"):
         assert f"{name} began with a byte-order mark; it was read without it" in feedback
@@ -184,14 +187,14 @@ def test_symlinked_part_file_is_not_graded(graded_class):
     """A part file that is a symbolic link (here to a correct file) is not graded, and the report says so."""
     _, out, rows = graded_class
     row = rows[LINKS_STUDENT]
-    assert float(row["part3"]) == 0 and float(row["total"]) == 70, row
+    assert float(row["part3"]) == 0 and float(row["total"]) == WITHOUT_PART3, row
     feedback = (out / LINKS_STUDENT / "feedback.md").read_text(encoding="utf-8")
     assert "part3_softmax.py is a symbolic link, which is not graded" in feedback
 
 
 def test_a_pair_out_of_sync_is_graded_from_the_notebook_and_the_feedback_says_so(graded_class):
     _, out, rows = graded_class
-    assert rows["pair_in_sync"]["total"] == "90.0", rows["pair_in_sync"]
+    assert float(rows["pair_in_sync"]["total"]) == TOTAL, rows["pair_in_sync"]
     assert "out of sync" not in (out / "pair_in_sync" / "feedback.md").read_text(encoding="utf-8")
     assert float(rows["pair_out_of_sync"]["part3"]) == 0, rows["pair_out_of_sync"]
     feedback = (out / "pair_out_of_sync" / "feedback.md").read_text(encoding="utf-8")
@@ -207,12 +210,12 @@ def test_grade_refuses_a_symlinked_part_file(repo, tmp_path):
 
 def test_old_notebook_format_is_converted_not_rejected(graded_class):
     _, _, rows = graded_class
-    assert float(rows["old_format_v3"]["total"]) == 90
+    assert float(rows["old_format_v3"]["total"]) == TOTAL
 
 
 def test_class_reports(graded_class):
     _, out, rows = graded_class
-    assert rows["solution"]["total"] == "90.0" and rows["solution"]["status"] == "graded"
+    assert float(rows["solution"]["total"]) == TOTAL and rows["solution"]["status"] == "graded"
     assert rows["nothing_submitted"]["status"].startswith("missing")
     results = json.loads((out / "solution" / "results.json").read_text())
     assert {"score", "max_score", "execution_time", "output", "tests"} <= results.keys()
@@ -232,7 +235,7 @@ def test_resume_skips_unchanged_students(graded_class):
     assert result.returncode == 0, result.stderr
     # Unchanged: not graded again (execution_time and all). Changed: graded again, now with full marks.
     assert (out / "solution" / "results.json").read_bytes() == before["solution"]
-    assert json.loads((out / "binary" / "results.json").read_bytes())["score"] == 90
+    assert json.loads((out / "binary" / "results.json").read_bytes())["score"] == TOTAL
 
 
 def test_the_callers_pytest_options_do_not_reach_the_hidden_suites(repo, tmp_path):
@@ -240,4 +243,5 @@ def test_the_callers_pytest_options_do_not_reach_the_hidden_suites(repo, tmp_pat
     result = run("grade", repo / "solutions" / LAB_ID / "part3_softmax.py", "--out", tmp_path / "out",
                  env={"PYTEST_ADDOPTS": "--no-such-option", "PYTEST_PLUGINS": "no_such_plugin"})
     assert result.returncode == 0, result.stderr
-    assert json.loads((tmp_path / "out" / "results.json").read_text())["score"] == 20
+    score = json.loads((tmp_path / "out" / "results.json").read_text())["score"]
+    assert score == LAB.part("part3_softmax").points

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from autograder.labs.encoders_decoders import LAB_ID
+from autograder.labs.encoders_decoders import LAB, LAB_ID
 
 PART1 = "part1_tokenization"
 
@@ -80,5 +80,5 @@ def test_a_private_model_set_and_model_folders_under_tmp_grade_the_solution_to_f
                           timeout=600, check=False, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     assert done.returncode == 0, done.stderr
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    assert results["score"] == results["max_score"] == 90, \
+    assert results["score"] == results["max_score"] == LAB.points, \
         [t["output"] for t in results["tests"] if t["status"] == "failed"][:2]

@@ -117,7 +117,7 @@ def test_solution_scores_full_marks_per_part(grades):
         failed = [f"{t.number} {t.name}: {t.message}" for t in outcomes[part.number].tests if not t.passed]
         assert not failed, failed
         assert outcomes[part.number].score == part.points
-    assert grades["solution"].score == sum(part.points for part in PARTS) == 90
+    assert grades["solution"].score == sum(part.points for part in PARTS) == LAB.points
 
 
 @pytest.mark.parametrize("name", ["stub", "wrong"])
@@ -126,7 +126,7 @@ def test_wrong_submissions_score_zero_on_every_test(grades, name):
         passed = [f"{t.number} {t.name}" for t in outcome.tests if t.passed]
         assert not passed, passed
         assert outcome.score == 0
-    assert grades[name].max_score == 90
+    assert grades[name].max_score == LAB.points
 
 
 @pytest.mark.parametrize("name", ["solution", "stub", "wrong"])

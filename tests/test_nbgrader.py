@@ -74,6 +74,8 @@ def test_build_writes_config_readme_and_one_source_notebook_per_part(built):
     compile(config, "nbgrader_config.py", "exec")
     readme = (built / "README.md").read_text()
     assert "gradebook.db" in readme and "source/" in readme and "nbgrader autograde" in readme
+    manual = [p for p in PARTS if p.manual_points]
+    assert manual and all(f"Part {p.number}, `{p.stem}` ({p.manual_points} points)" in readme for p in manual)
     for command in NBGRADER_INSTALL:  # the install the slow tier's pipeline runs in a fresh environment
         assert command in readme, command
     images = re.findall(r"\]\((images/[^)]+)\)", readme)
@@ -386,7 +388,7 @@ def test_solution_scores_90_and_the_reflections_wait_for_a_grader(pipeline):
 
     root, _, _ = pipeline
     scores = nbgrader_scores(root)["solution"]
-    assert sum(score for score, _ in scores.values()) == 90
+    assert sum(score for score, _ in scores.values()) == LAB.points
     for part in PARTS:
         score, manual = scores[part.stem]
         assert score == part.points and manual == bool(part.manual_points), part.stem
@@ -396,7 +398,7 @@ def test_solution_scores_90_and_the_reflections_wait_for_a_grader(pipeline):
     assert all(score == 0 for score, _ in nbgrader_scores(root)["stubs"].values())
     with open(root / "grades.csv", newline="") as handle:
         rows = {row["student_id"]: row for row in csv.DictReader(handle)}
-    assert float(rows["solution"]["raw_score"]) == 90 and float(rows["stubs"]["raw_score"]) == 0
+    assert float(rows["solution"]["raw_score"]) == LAB.points and float(rows["stubs"]["raw_score"]) == 0
 
 
 @pytest.mark.slow

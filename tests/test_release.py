@@ -204,7 +204,7 @@ def test_workflow_shape(built):
     steps = grader_steps(out)
     assert [(s["id"], s["with"]["max-score"]) for s in steps] == [(f"part{p.number}", p.points)
                                                                  for p in GRADED]
-    assert sum(s["with"]["max-score"] for s in steps) == 90
+    assert sum(s["with"]["max-score"] for s in steps) == LAB.points
     for step, part in zip(steps, GRADED, strict=True):
         command = step["with"]["command"]
         # inline: no env: reaches the command grader's command
@@ -305,7 +305,7 @@ def test_summary_table(built, tmp_path):
     text = summary.read_text()
     assert "| 1 | `part1_tokenization.ipynb` | ✅ | 20 / 20 |" in text
     assert "| 3 | `part3_softmax.ipynb` | ❌ 1/2 | 0 / 20 |" in text
-    assert "**20 / 90**" in text and "`softmax`: cell 11" in text
+    assert f"**20 / {LAB.points}**" in text and "`softmax`: cell 11" in text
     missing = tmp_path / "no-hidden-results.json"  # the hidden step could not run: said, not hidden
     subprocess.run([sys.executable, "scripts/summary.py", "--hidden", str(missing)], cwd=copy, env=env,
                    check=True, timeout=60)
@@ -396,4 +396,4 @@ def test_the_hidden_step_as_written_grades_the_solution_to_full_marks(repo, buil
     env = clean_env(runner, RUNNER_TEMP=str(runner_temp), HIDDEN_TESTS="true",
                     GITHUB_STEP_SUMMARY=str(summary))
     run(steps["Summary table"]["run"], copy, env)
-    assert "## Hidden tests: 90 / 90" in summary.read_text(encoding="utf-8")
+    assert f"## Hidden tests: {LAB.points} / {LAB.points}" in summary.read_text(encoding="utf-8")

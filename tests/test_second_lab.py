@@ -171,5 +171,54 @@ def test_its_nbgrader_course_gives_each_part_its_points(lab, tmp_path):
     for part in lab.parts:
         notebook = jupytext.read(tmp_path / "source" / NAME / f"{part.stem}.ipynb")
         assert nbgrader_course.hidden_points(notebook) == part.points
+    readme = (tmp_path / "README.md").read_text(encoding="utf-8")
+    assert "No part of this lab is graded by hand" in readme and f"out of {lab.points} in all" in readme
     config = (tmp_path / "nbgrader_config.py").read_text(encoding="utf-8")
     assert f'course_id = "{nbgrader_course.course_id(lab)}"' in config
+
+
+# ------------------------------------------------------------------------------------------------ slow tier
+
+
+@pytest.mark.slow
+def test_stock_nbgrader_autograde_of_its_course_scores_as_grade_all(lab, ta_python, tmp_path):
+    """Its nbgrader course, in the TA's own environment: every notebook's autograded score is the score
+    grade-all gives that part."""
+    from nbgrader.api import Gradebook
+    from platforms import nbgrader
+
+    expected = _class(tmp_path / "class", lab)
+    done = run("grade-all", tmp_path / "class", "--lab", NAME, "--out", tmp_path / "graded")
+    assert done.returncode == 0, done.stderr
+    with open(tmp_path / "graded" / "grades.csv", newline="") as handle:
+        by_part = {row["student_id"]: {part.stem: float(row[f"part{part.number}"] or 0) for part in lab.parts}
+                   for row in csv.DictReader(handle)}
+    root = tmp_path / "course"
+    nbgrader_course.build(lab, REPO, root)
+    nbgrader(root, "generate_assignment", NAME, "--force", python=ta_python)
+    for student in expected:
+        for notebook in (tmp_path / "class" / student).glob("*.ipynb"):
+            target = root / "submitted" / student / NAME / notebook.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            text = jupytext.writes(jupytext.read(notebook), fmt="py:percent")
+            jupytext.write(nbgrader_course.submitted_copy(lab, text, notebook.stem), target, fmt="ipynb")
+    nbgrader(root, "autograde", NAME, python=ta_python)
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        for student, parts in by_part.items():
+            for part in lab.parts:
+                if not (tmp_path / "class" / student / f"{part.stem}.ipynb").is_file():
+                    continue
+                notebook = gradebook.find_submission_notebook(part.stem, NAME, student)
+                assert notebook.score == parts[part.stem], (student, part.stem)
+
+
+@pytest.mark.slow
+def test_its_gradescope_bundle_installed_as_gradescope_does_grades_the_solution(lab, tmp_path):
+    from platforms import gradescope_machine, run_autograder
+
+    (bundle,) = gradescope.build(lab, REPO, tmp_path / "autograder.zip")
+    machine = gradescope_machine(bundle, tmp_path / "machine")
+    _class(tmp_path / "class", lab)
+    for student, total in (("solved", lab.points), ("library_softmax", lab.points - lab.parts[0].points)):
+        results = run_autograder(machine, tmp_path / student, tmp_path / "class" / student)
+        assert results is not None and (results["score"], results["max_score"]) == (total, lab.points)
