@@ -60,16 +60,16 @@ def _text_files(root: Path):
 
 
 def test_no_module_outside_a_lab_names_its_parts():
-    """Every lab's part names appear only in its own folder: the grader, builders, templates and platforms
-    serve any lab."""
+    """Every lab's title and part names appear only in its own folder: the grader, builders, templates and
+    platforms serve any lab."""
     labs = {lab.folder: lab for lab in (course.find(None), _tiny_in_tests())}
     for path in _text_files(MODULES):
         text = path.read_text(encoding="utf-8", errors="replace")
         for folder, lab in labs.items():
             if path.is_relative_to(folder):
                 continue
-            named = [part.stem for part in lab.parts if part.stem in text]
-            assert not named, f"{path.relative_to(REPO)} names {lab.id}'s parts {named}"
+            named = [name for name in (lab.title, *(part.stem for part in lab.parts)) if name in text]
+            assert not named, f"{path.relative_to(REPO)} names {lab.id}'s {named}"
 
 
 def _tiny_in_tests() -> course.Lab:

@@ -37,6 +37,7 @@ import jupytext
 import nbformat
 
 from autograder.build import leaks
+from autograder.build.render import render
 from autograder.course import Lab
 from autograder.errors import UsageError
 
@@ -47,7 +48,7 @@ _KINDS = {"SOLUTION": "solution", "HIDDEN TESTS": "grade", "MARK SCHEME": "task"
 _ANSWER_STUB = "YOUR ANSWER HERE"
 OPTIONAL_PREFIX = "optional_"
 SETUP_ID = "setup"  # grade_id of a lab's setup cell: the runtime cell goes right before it
-RUNTIME_CELL = Path(__file__).parent / "templates" / "setup_cell.py"
+RUNTIME_CELL = "setup_cell.py"  # its template (render.py)
 RUNTIME_TAG = "lab-runtime"  # the runtime cell's tag and cell id
 
 
@@ -212,8 +213,7 @@ def check_no_logic_leak(regions: list[leaks.Code], units: list[leaks.Code]) -> N
         raise RuntimeError(f"{found[0]}{more}")
 def runtime_cell(lab: Lab) -> list[str]:
     """The lines of the lab's runtime cell, header included (shown as a form, code hidden, on Colab)."""
-    text = RUNTIME_CELL.read_text(encoding="utf-8").replace("@@LAB_PACKAGE@@", lab.package)
-    body = text.splitlines(keepends=True)
+    body = render(RUNTIME_CELL, lab=lab).splitlines(keepends=True)
     return [f'# %% cellView="form" tags=["{RUNTIME_TAG}"]\n', *body, "\n"]
 
 

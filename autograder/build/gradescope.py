@@ -25,10 +25,10 @@ import zipfile
 from pathlib import Path
 
 from autograder.build.release import constraints
+from autograder.build.render import render
 from autograder.course import Lab
 from autograder.errors import UsageError
 
-TEMPLATES = Path(__file__).parent / "templates" / "gradescope"
 DATE = (1980, 1, 1, 0, 0, 0)
 EXECUTABLE = {"setup.sh", "run_autograder"}
 SKIP_DIRS = {"__pycache__", "build"}  # build/: the builders, which grading never imports
@@ -54,12 +54,10 @@ def expected_files(lab: Lab, root: Path) -> dict[str, bytes]:
     pins = constraints(root)
     graded = [{"number": p.number, "title": p.title, "points": p.points} for p in lab.graded]
     stems = ", ".join(f"{p.stem}.ipynb" for p in lab.parts)
+    parts = json.dumps(graded, ensure_ascii=True).replace("'", "\\u0027")  # in a '...' string of the script
     files = {
-        "setup.sh": (TEMPLATES / "setup.sh").read_text(encoding="utf-8")
-        .replace("@@TORCH@@", pins["torch"][1]).encode(),
-        "run_autograder": (TEMPLATES / "run_autograder").read_text(encoding="utf-8")
-        .replace("@@PARTS@@", json.dumps(graded, ensure_ascii=True).replace("'", "\\u0027"))
-        .replace("@@STEMS@@", stems).replace("@@LAB@@", lab.id).encode(),
+        "setup.sh": render("gradescope/setup.sh", torch=pins["torch"][1]).encode(),
+        "run_autograder": render("gradescope/run_autograder", lab=lab, stems=stems, parts=parts).encode(),
     }
     for name in ("pyproject.toml", "constraints.txt", "README.md"):
         files[f"grader/{name}"] = (root / name).read_bytes()

@@ -22,7 +22,7 @@ same values as the answers and so make the same library calls, only regions of m
 calls count (``RUNTIME_MIN_WEIGHT``): a reference may call ``model(..., output_hidden_states=True)``, as
 the notebook's own prose says to, but may not hold the steps of a longer solution.
 
-The figures were measured on the "Encoders vs decoders" lab: a demo that showed its greedy decoding loop
+The figures were measured on the first lab of this repository: a demo that showed its greedy decoding loop
 again, with a cache, scores 0.52 against that loop's solution; no other unit of its student notebooks or
 scripts scores above 0.42 against a region of at least ``MIN_WEIGHT``.
 """

@@ -48,10 +48,10 @@ from autograder.build.assignments import (
     solution_regions,
     student_notebook,
 )
+from autograder.build.render import TEMPLATES, render
 from autograder.course import Lab
 from autograder.errors import UsageError
 
-TEMPLATES = Path(__file__).parent / "templates" / "release"
 PYTHON_VERSION = "3.11"  # the Python of constraints.txt (numpy and IPython there need 3.11 or newer)
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
@@ -158,43 +158,20 @@ def _quote(text: str) -> str:
 
 
 def workflow(lab: Lab) -> str:
-    """.github/workflows/classroom.yml."""
-    graded = lab.graded
-    steps = []
-    for part in graded:
-        steps.append(f"""\
-    - name: Part {part.number} public checks
-      id: part{part.number}
-      if: ${{{{ !cancelled() }}}}
-      uses: classroom-resources/autograding-command-grader@v1
-      with:
-        test-name: {_quote(f"Part {part.number}: {part.title} ({part.stem}.ipynb)")}
-        setup-command: ""
-        command: {_quote(GRADER_COMMAND.format(number=part.number))}
-        timeout: 10
-        max-score: {part.points}
-""")
-    results_env = "".join(
-        f'        PART{p.number}_RESULTS: "${{{{ steps.part{p.number}.outputs.result }}}}"\n' for p in graded)
-    runners = ",".join(f"part{p.number}" for p in graded)
-    text = (TEMPLATES / "classroom.yml").read_text(encoding="utf-8")
-    return (text.replace("@@GRADER_STEPS@@\n", "".join(steps))
-            .replace("@@RESULTS_ENV@@\n", results_env)
-            .replace("@@RUNNERS@@", runners)
-            .replace("@@LAB@@", lab.id)
-            .replace("@@NOTEBOOKS@@", " ".join(f"{p.stem}.ipynb" for p in lab.parts))
-            .replace("@@PYTHON@@", PYTHON_VERSION)
-            .replace("@@TORCH_INDEX@@", TORCH_CPU_INDEX))
+    """.github/workflows/classroom.yml: one command-grader step per autograded part."""
+    steps = [{"number": part.number, "points": part.points,
+              "test_name": _quote(f"Part {part.number}: {part.title} ({part.stem}.ipynb)"),
+              "command": _quote(GRADER_COMMAND.format(number=part.number))} for part in lab.graded]
+    return render("release/classroom.yml", lab=lab, steps=steps, python=PYTHON_VERSION,
+                  torch_index=TORCH_CPU_INDEX, runners=",".join(f"part{p.number}" for p in lab.graded),
+                  notebooks=" ".join(f"{p.stem}.ipynb" for p in lab.parts))
 
 
 def readme(lab: Lab, root: Path) -> str:
+    """The release's README.md: the lab's own template (``student_readme.md``), with its parts and pins."""
     pins = constraints(root)
-    rows = [f"| {p.number} | `{p.stem}.ipynb` | {p.title} | "
-            f"{p.points if p.points else f'{p.manual_points}, graded by hand'} |" for p in lab.parts]
-    return ((lab.folder / STUDENT_README).read_text(encoding="utf-8")
-            .replace("@@PARTS_TABLE@@", "\n".join(rows))
-            .replace("@@TORCH@@", pins["torch"][1])
-            .replace("@@JUPYTERLAB@@", pins["jupyterlab"][1]))
+    return render(STUDENT_README, lab.folder, lab=lab, torch=pins["torch"][1],
+                  jupyterlab=pins["jupyterlab"][1])
 
 
 def runtime_files(lab: Lab, root: Path) -> dict[str, bytes]:
@@ -272,11 +249,11 @@ def expected_files(lab: Lab, root: Path, runtime_url: str | None = None) -> dict
     files.update(runtime_files(lab, root))
     files[wheel_path(lab)] = runtime_wheel(lab, root)
     for name in ("check_part.py", "summary.py"):
-        files[f"scripts/{name}"] = (TEMPLATES / "scripts" / name).read_bytes()
+        files[f"scripts/{name}"] = (TEMPLATES / "release" / "scripts" / name).read_bytes()
     files["scripts/parts.json"] = parts_json(lab).encode()
     files["requirements.txt"] = requirements_txt(root).encode()
     files["README.md"] = readme(lab, root).encode()
-    files[".gitignore"] = (TEMPLATES / "gitignore").read_bytes()
+    files[".gitignore"] = (TEMPLATES / "release" / "gitignore").read_bytes()
     files[".github/workflows/classroom.yml"] = workflow(lab).encode()
     instructors = root / "docs" / "classroom.md"
     if instructors.is_file():

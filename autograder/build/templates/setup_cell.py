@@ -24,7 +24,7 @@ class LabSetupError(Exception):
 
 def _lab_runtime_installed():
     try:
-        return importlib.util.find_spec("@@LAB_PACKAGE@@") is not None
+        return importlib.util.find_spec("{[ lab.package ]}") is not None
     except ImportError:
         return False
 

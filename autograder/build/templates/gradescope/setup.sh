@@ -3,7 +3,7 @@
 # `autograder build gradescope`). Choose a base image with Python 3.11 or newer (Ubuntu 24.04); on an older
 # one this installs python3.11 with apt. GRADESCOPE_ROOT (default /autograder) moves every path below.
 #
-# torch is pinned (@@TORCH@@) and taken from the PyTorch CPU index: the default Linux wheel on PyPI is the
+# torch is pinned ({[ torch ]}) and taken from the PyTorch CPU index: the default Linux wheel on PyPI is the
 # CUDA build, gigabytes of GPU libraries that Gradescope cannot use. TORCH_INDEX overrides the index; set it
 # empty to take torch from pip's own configured index (a mirror).
 set -euo pipefail
@@ -24,7 +24,7 @@ if ! usable "$PYTHON"; then
 fi
 
 "$PYTHON" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --no-deps "torch==@@TORCH@@" ${TORCH_INDEX:+--index-url "$TORCH_INDEX"}
+"$VENV/bin/python" -m pip install --quiet --no-deps "torch=={[ torch ]}" ${TORCH_INDEX:+--index-url "$TORCH_INDEX"}
 "$VENV/bin/python" -m pip install --quiet -c "$SOURCE/grader/constraints.txt" "$SOURCE/grader"
 
 # The offline model kit (tiny seeded models with the real tokenizers): built once here, ~20 s.
