@@ -31,9 +31,9 @@ $(ACTIONLINT):
 # Main job: grade the bundled sample submissions (tests/submissions: the solution, the stubs, typical
 # mistakes, correct alternatives and attacks) on the offline model kit.
 grade: setup
-	$(BIN)/python tests/corpus.py build/samples
-	$(BIN)/autograder grade-all build/samples --out build/graded --jobs 2
-	@echo "Class summary: build/graded/summary.md; each sample's feedback: build/graded/<sample>/feedback.md"
+	$(BIN)/python tests/corpus.py out/samples
+	$(BIN)/autograder grade-all out/samples --out out/graded --jobs 2
+	@echo "Class summary: out/graded/summary.md; each sample's feedback: out/graded/<sample>/feedback.md"
 
 # Run every solution notebook top to bottom (public checks included) on the offline kit.
 demo: setup
@@ -60,7 +60,7 @@ prove: setup
 # and the lab's own), each mutant graded by grade-all; the score per part, every survivor with its diff.
 # Fails under 95% in a part. Reviewed equivalent mutants: tests/mutants_equivalent.toml.
 mutants: setup
-	$(BIN)/python tests/mutants.py --out build/mutants
+	$(BIN)/python tests/mutants.py --out out/mutants
 
 lint: setup
 	$(BIN)/ruff check .

@@ -2,7 +2,7 @@
 
 The browser is the system's Chromium (Debian's `chromium` package, which `.ci/run` installs with apt) driven
 by Playwright; Playwright's own browser download is never used. Where either is missing the tests are
-skipped, saying which. Each step's screenshot goes to `build/screenshots/<test>/` (the test prints where),
+skipped, saying which. Each step's screenshot goes to `out/screenshots/<test>/` (the test prints where),
 so a failure can be looked at and the documentation's pictures retaken.
 """
 
@@ -26,7 +26,7 @@ import psutil
 import pytest
 from corpus import REPO
 
-SCREENSHOTS = REPO / "build" / "screenshots"
+SCREENSHOTS = REPO / "out" / "screenshots"
 # Headless as root on a machine without a display or a network beyond localhost: no sandbox (it needs a
 # user namespace root does not get here), no GPU, and none of the calls home a fresh profile makes.
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

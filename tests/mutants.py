@@ -415,7 +415,7 @@ def run(out: Path, functions: list[str] | None, console: Console) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=REPO / "build" / "mutants",
+    parser.add_argument("--out", type=Path, default=REPO / "out" / "mutants",
                         help="working folder: submissions/ and graded/ (replaced)")
     parser.add_argument("--functions", nargs="+", metavar="NAME", help="only these graded functions")
     args = parser.parse_args(argv)
