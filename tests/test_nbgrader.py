@@ -25,6 +25,7 @@ from fresh_env import NBGRADER_INSTALL
 from platforms import nbgrader, nbgrader_scores, nbgrader_submission, write_submission
 
 from autograder.build import nbgrader as course
+from autograder.build import release as release_runtime
 from autograder.errors import UsageError
 from autograder.integrations import nbgrader_bridge as bridge
 from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
@@ -201,7 +202,7 @@ def test_implemented_fails_on_the_stub_and_is_silent_under_autograde(monkeypatch
     exec("def softmax(x):\n    raise NotImplementedError('softmax: replace this line')\n"
          "def ok(x):\n    return x\n", namespace)
     monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
-    run = "from autograder.integrations.nbgrader_bridge import implemented\nimplemented({!r})\n"
+    run = "from autograder.stubs import implemented\nimplemented({!r})\n"
     with pytest.raises(AssertionError, match="still raises NotImplementedError"):
         exec(run.format("softmax"), namespace)
     with pytest.raises(AssertionError, match="not defined"):
@@ -318,6 +319,8 @@ def test_generate_assignment_releases_no_hidden_text_and_no_gradebook(tmp_path):
     assert sorted(p.name for p in files) == sorted(f"{p.stem}.ipynb" for p in PARTS)
     assert (tmp_path / "gradebook.db").is_file() and not list(release.rglob("*.db"))
     lines = hidden_lines()
+    shipped = {name.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+               for name in release_runtime.runtime_files(LAB, REPO) if name.endswith(".py")}
     for path in files:
         text = path.read_text(encoding="utf-8")
         for marker in ("BEGIN HIDDEN TESTS", "hidden_test(", "BEGIN SOLUTION", "BEGIN MARK SCHEME"):
@@ -328,6 +331,9 @@ def test_generate_assignment_releases_no_hidden_text_and_no_gradebook(tmp_path):
             meta = cell.metadata.get("nbgrader", {})
             if meta.get("grade") and cell.cell_type == "code":
                 assert meta["locked"] and "implemented(" in cell.source
+            # students have the runtime of a release (its wheel), not the grader: all a cell may import
+            for module in re.findall(r"^\s*from (autograder[\w.]*) import", cell.source, flags=re.M):
+                assert module in shipped, (path.name, module)
 
 
 # --------------------------------------------------------------------------------------------- slow tier

@@ -137,9 +137,10 @@ def _checked_function(source: str, where: str) -> str:
 def hidden_cell_source(part_stem: str, function: str, test: HiddenTest, k: int, n: int) -> str:
     worth = f"{test.points:g} point{'s' * (test.points != 1)}"
     return (f"# Hidden test {k} of {n} for {function} ({worth}): it runs when your notebook is graded.\n"
-            "from autograder.integrations.nbgrader_bridge import hidden_test, implemented\n\n"
+            "from autograder.stubs import implemented\n\n"
             f'implemented("{function}")\n'
             "### BEGIN HIDDEN TESTS\n"
+            "from autograder.integrations.nbgrader_bridge import hidden_test\n\n"
             f'hidden_test("{part_stem}", "{test.test_id}")\n'
             "### END HIDDEN TESTS")
 

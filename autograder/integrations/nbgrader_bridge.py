@@ -142,29 +142,3 @@ def hidden_test(part_stem: str, test_id: str) -> None:
         print(f"✓ {test['name']} ({points:g} / {points:g} point{'s' * (points != 1)})")
         return None
     _fail(f"{test['name']}: {test.get('output') or 'failed'} (0 / {points:g} point{'s' * (points != 1)})")
-
-
-def _names(code) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if hasattr(const, "co_names"):
-            names |= _names(const)
-    return names
-
-
-def implemented(function: str) -> None:
-    """The visible half of a hidden-test cell: fail while ``function`` is still the stub (so that
-    ``nbgrader validate --invert`` fails every test of the release); a no-op under ``nbgrader autograde``,
-    where only the hidden test decides the score."""
-    __tracebackhide__ = True
-    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
-        return None
-    fn = sys._getframe(1).f_globals.get(function)
-    if fn is None:
-        raise AssertionError(f"{function} is not defined: run the cell that defines it first") from None
-    code = getattr(fn, "__code__", None)
-    if code is not None and "NotImplementedError" in _names(code):
-        raise AssertionError(f"{function} still raises NotImplementedError: replace that line with your "
-                             "code; its hidden tests run when your notebook is graded") from None
-    print(f"{function} is written: its hidden tests run when your notebook is graded.")
-    return None
