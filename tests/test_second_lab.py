@@ -25,6 +25,7 @@ import yaml
 from autograder import course
 from autograder.build import gradescope, release
 from autograder.build import nbgrader as nbgrader_course
+from autograder.grading.results import Grade
 
 REPO = Path(__file__).resolve().parent.parent
 LABS = REPO / "tests" / "labs"
@@ -129,8 +130,12 @@ def test_grade_all_and_grade_score_it_by_its_own_parts_and_points(lab, tmp_path)
     assert one.returncode == 0, one.stderr
     results = json.loads((tmp_path / "one" / "results.json").read_text(encoding="utf-8"))
     assert (results["score"], results["max_score"]) == (lab.points, lab.points)
-    assert [test["number"].split(".")[0] for test in results["tests"]] == sorted(
-        test["number"].split(".")[0] for test in results["tests"])
+    grade = Grade.from_json((tmp_path / "one" / "grade.json").read_text(encoding="utf-8"))
+    assert [part.part for part in grade.parts] == list(lab.parts)
+    assert [(test.part, test.index) for test in grade.tests] == sorted((test.part, test.index)
+                                                                       for test in grade.tests)
+    assert [(t["number"], t["test_id"]) for t in results["tests"]] == [(t.number, t.test_id)
+                                                                       for t in grade.tests]
 
 
 def test_its_release_ships_its_runtime_and_nothing_hidden(lab, tmp_path):
