@@ -23,6 +23,7 @@ import pytest
 from fresh_env import TORCH_INDEX, clean_env, new_venv, run, source_copy
 from platforms import grader_steps, scrubbed_run, workflow
 
+from autograder import check_record
 from autograder.build import release
 from autograder.build.assignments import _normalize
 from autograder.errors import UsageError
@@ -310,6 +311,28 @@ def test_summary_table(built, tmp_path):
     subprocess.run([sys.executable, "scripts/summary.py", "--hidden", str(missing)], cwd=copy, env=env,
                    check=True, timeout=60)
     assert "## Hidden tests: did not run" in summary.read_text()
+
+
+def _constant(script: Path, name: str):
+    """The value a release script assigns to `name` (the scripts import nothing of the package)."""
+    import ast
+
+    for node in ast.parse(script.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and [t.id for t in node.targets if isinstance(t, ast.Name)] == [name]:
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{script.name} assigns no {name}")
+
+
+def test_check_part_reads_the_record_the_runtime_displays(built):
+    scripts = built[0] / "scripts"
+    assert _constant(scripts / "check_part.py", "RECORD") == check_record.MIME
+
+
+def test_a_passed_check_outside_a_kernel_prints_its_line(capsys):
+    check_record.passed("softmax", "✓ softmax: 3 public checks passed.")
+    assert capsys.readouterr().out == "✓ softmax: 3 public checks passed.\n"
+    assert check_record.record("softmax", "✓ line") == {"version": 1, "check": "softmax", "passed": True,
+                                                        "line": "✓ line"}
 
 
 # ------------------------------------------------------------- the grader commands, as Classroom runs them

@@ -61,6 +61,7 @@ RUNTIME = (
     "__init__.py",
     "errors.py",
     "course.py",
+    "check_record.py",
     "models/__init__.py",
     "models/kit.py",
     "models/registry.py",
