@@ -66,10 +66,10 @@ def test_reports_write_the_record_beside_results_json_and_feedback(tmp_path):
 
 
 def _edit(path: str, value):
-    """A change to the record: set the field at `path` (keys and list indexes, dotted) to `value`, or delete
-    it (value DELETE)."""
+    """A change to the record: set the field at `path` (keys and list indexes, "/" between them) to `value`,
+    or delete it (value DELETE)."""
     def change(record: dict) -> dict:
-        *where, last = [int(k) if k.isdigit() else k for k in path.split(".")]
+        *where, last = [int(k) if k.isdigit() else k for k in path.split("/")]
         node = record
         for key in where:
             node = node[key]
@@ -86,19 +86,19 @@ MALFORMED = {
     "another record": _edit("record", "autograder roster"),
     "a later version": _edit("version", 2),
     "no version": _edit("version", DELETE),
-    "a field missing": _edit("parts.0.tests.0.test_id", DELETE),
-    "a field too many": _edit("parts.0.tests.0.part", 1),
+    "a field missing": _edit("parts/0/tests/0/test_id", DELETE),
+    "a field too many": _edit("parts/0/tests/0/part", 1),
     "a student that is a number": _edit("student", 7),
-    "points as a string": _edit("parts.1.tests.0.points", "0.1"),
-    "points not a number": _edit("parts.1.tests.0.points", float("nan")),
-    "passed as 1": _edit("parts.0.tests.0.passed", 1),
-    "a part number as true": _edit("parts.0.number", True),
-    "a part number as 1.0": _edit("parts.0.number", 1.0),
-    "tests out of order": _edit("parts.1.tests.0.index", 2),
-    "a test index skipped": _edit("parts.1.tests.10.index", 12),
-    "a part listed twice": _edit("parts.2.number", 1),
-    "a cell without its error": _edit("parts.1.cells.0", {"index": 0}),
-    "confinement not text": _edit("confinement.pid", 1),
+    "points as a string": _edit("parts/1/tests/0/points", "0.1"),
+    "points not a number": _edit("parts/1/tests/0/points", float("nan")),
+    "passed as 1": _edit("parts/0/tests/0/passed", 1),
+    "a part number as true": _edit("parts/0/number", True),
+    "a part number as 1.0": _edit("parts/0/number", 1.0),
+    "tests out of order": _edit("parts/1/tests/0/index", 2),
+    "a test index skipped": _edit("parts/1/tests/10/index", 12),
+    "a part listed twice": _edit("parts/2/number", 1),
+    "a cell without its error": _edit("parts/1/cells/0", {"index": 0}),
+    "confinement not text": _edit("confinement/pid", 1),
     "parts not a list": _edit("parts", {"1": {}}),
 }
 
