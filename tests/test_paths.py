@@ -70,6 +70,7 @@ from platforms import (
 from autograder.build import gradescope, release
 from autograder.build import nbgrader as course
 from autograder.grading import reports
+from autograder.grading.results import Grade
 from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
 
 pytestmark = pytest.mark.paths
@@ -105,10 +106,16 @@ def _part_scores(row: dict) -> Scores:
 
 
 def _results_scores(results_json: Path) -> Scores:
-    """Points per part from a results.json, summed as grades.csv sums them."""
+    """Points per part of a grading that wrote `results_json`: from the grade record beside it, summed as
+    grades.csv sums them. A results.json with no record beside it is run_autograder's own, for a submission
+    with nothing to grade: 0 for every part."""
     if not results_json.is_file():
         return dict.fromkeys(KEYS)
-    return _part_scores(reports.grade_row(LAB, "", json.loads(results_json.read_text(encoding="utf-8")), ""))
+    record = results_json.with_name("grade.json")
+    if not record.is_file():
+        assert json.loads(results_json.read_text(encoding="utf-8"))["score"] == 0
+        return dict.fromkeys(KEYS, 0.0)
+    return _part_scores(reports.grade_row(LAB, "", Grade.from_json(record.read_bytes()), ""))
 
 
 # ------------------------------------------------------------------------------------------------ paths

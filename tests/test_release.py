@@ -23,9 +23,11 @@ import pytest
 from fresh_env import TORCH_INDEX, clean_env, new_venv, run, source_copy
 from platforms import grader_steps, scrubbed_run, workflow
 
+from autograder import check_record
 from autograder.build import release
 from autograder.build.assignments import _normalize
 from autograder.errors import UsageError
+from autograder.grading import reports, results
 from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
 
 GRADED = [part for part in PARTS if part.points]
@@ -310,6 +312,55 @@ def test_summary_table(built, tmp_path):
     subprocess.run([sys.executable, "scripts/summary.py", "--hidden", str(missing)], cwd=copy, env=env,
                    check=True, timeout=60)
     assert "## Hidden tests: did not run" in summary.read_text()
+
+
+def _constant(script: Path, name: str):
+    """The value a release script assigns to `name` (the scripts import nothing of the package)."""
+    import ast
+
+    for node in ast.parse(script.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and [t.id for t in node.targets if isinstance(t, ast.Name)] == [name]:
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{script.name} assigns no {name}")
+
+
+def test_the_scripts_read_what_the_runtime_and_the_grader_write(built):
+    scripts = built[0] / "scripts"
+    assert _constant(scripts / "check_part.py", "RECORD") == check_record.MIME
+    assert _constant(scripts / "summary.py", "GRADE_RECORD") == (results.FILE, results.KIND, results.VERSION)
+
+
+def test_a_passed_check_outside_a_kernel_prints_its_line(capsys):
+    check_record.passed("softmax", "✓ softmax: 3 public checks passed.")
+    assert capsys.readouterr().out == "✓ softmax: 3 public checks passed.\n"
+    assert check_record.record("softmax", "✓ line") == {"version": 1, "check": "softmax", "passed": True,
+                                                        "line": "✓ line"}
+
+
+def test_the_hidden_tests_table_comes_from_the_grade_record(built, tmp_path):
+    """The hidden step's folder holds grade.json beside results.json; the table is made from the record
+    (results.json is Gradescope's: here it is damaged, and nothing changes)."""
+    out, _ = built
+    part = next(p for p in PARTS if p.points)
+    failed = "softmax(x):\x1b[2J 1 of 3 differ"
+    tests = (results.TestResult(part.number, 1, "softmax matches", 3.0, True, test_id="test_a"),
+             results.TestResult(part.number, 2, "rows | sum to 1", 2.0, False, failed, test_id="test_b"))
+    grade = results.Grade("s", LAB.id, (results.PartResult(part, tests=tests),), 1.0)
+    hidden = tmp_path / "hidden"
+    reports.write_student(hidden, grade)
+    (hidden / "results.json").write_text("{")
+    env = {k: v for k, v in os.environ.items() if k != "GITHUB_STEP_SUMMARY"}  # printed, then
+
+    def summary(path: Path) -> str:
+        return subprocess.run([sys.executable, "scripts/summary.py", "--hidden", str(path)], cwd=out, env=env,
+                              capture_output=True, text=True, check=True, timeout=60).stdout
+
+    shown = summary(hidden / "results.json")  # as the workflow names it
+    assert shown.endswith(f"## Hidden tests: 3 / 5\n\n| question | points | result |\n|---|---|---|\n"
+                          f"| Q{part.number}.1 softmax matches | 3 / 3 | passed |\n"
+                          f"| Q{part.number}.2 rows \\| sum to 1 | 0 / 2 | "
+                          "failed: softmax(x):[2J 1 of 3 differ |\n")
+    assert summary(hidden) == shown
 
 
 # ------------------------------------------------------------- the grader commands, as Classroom runs them

@@ -19,12 +19,15 @@ import zipfile
 from pathlib import Path
 
 import jupytext
+import nbformat
 import pytest
 import yaml
+from platforms import scrubbed_run
 
 from autograder import course
 from autograder.build import gradescope, release
 from autograder.build import nbgrader as nbgrader_course
+from autograder.grading.results import Grade
 
 REPO = Path(__file__).resolve().parent.parent
 LABS = REPO / "tests" / "labs"
@@ -129,8 +132,12 @@ def test_grade_all_and_grade_score_it_by_its_own_parts_and_points(lab, tmp_path)
     assert one.returncode == 0, one.stderr
     results = json.loads((tmp_path / "one" / "results.json").read_text(encoding="utf-8"))
     assert (results["score"], results["max_score"]) == (lab.points, lab.points)
-    assert [test["number"].split(".")[0] for test in results["tests"]] == sorted(
-        test["number"].split(".")[0] for test in results["tests"])
+    grade = Grade.from_json((tmp_path / "one" / "grade.json").read_text(encoding="utf-8"))
+    assert [part.part for part in grade.parts] == list(lab.parts)
+    assert [(test.part, test.index) for test in grade.tests] == sorted((test.part, test.index)
+                                                                       for test in grade.tests)
+    assert [(t["number"], t["test_id"]) for t in results["tests"]] == [(t.number, t.test_id)
+                                                                       for t in grade.tests]
 
 
 def test_its_release_ships_its_runtime_and_nothing_hidden(lab, tmp_path):
@@ -153,6 +160,37 @@ def test_its_release_ships_its_runtime_and_nothing_hidden(lab, tmp_path):
                        if step["name"].startswith("Run the hidden tests"))
     assert f"--lab {NAME}" in hidden_step["run"]
     assert all(f"| `{part.stem}.ipynb` |" in (out / "README.md").read_text() for part in lab.parts)
+
+
+def _check_part(template: Path, number: int, home: Path) -> tuple[subprocess.CompletedProcess, dict]:
+    """The Classroom step of part `number` as the command grader runs it, and the report it leaves."""
+    done = scrubbed_run(f"python scripts/check_part.py {number}", template, home)
+    return done, json.loads((template / ".autograder" / f"part{number}.json").read_text(encoding="utf-8"))
+
+
+def test_its_classroom_step_passes_a_check_by_the_record_it_displays_never_by_printed_text(lab, tmp_path,
+                                                                                         scrubbed_home):
+    """`check(fn)` displays a record, which check_part.py reads from the executed notebook: the release's
+    runtime holds what the record needs, and a tick line printed by the student's own code is no check."""
+    out = tmp_path / "template"
+    release.build(lab, REPO, out)
+    first = lab.parts[0]
+    solution = jupytext.read(lab.solutions / f"{first.stem}.py")
+    nbformat.write(solution, out / f"{first.stem}.ipynb")
+    done, report = _check_part(out, first.number, scrubbed_home)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "  PASS  attention_weights\n" in done.stdout
+    assert f"Part {first.number}: 1/1 public checks passed; passed" in done.stdout
+    assert report["checks"] == [{"name": "attention_weights", "passed": True, "message": ""}]
+
+    check_cell = next(i for i, cell in enumerate(solution.cells) if cell.source == "check(attention_weights)")
+    forged = 'print("✓ attention_weights: public checks passed.")'  # the line check(...) used to print
+    solution.cells[check_cell] = nbformat.v4.new_code_cell(forged)
+    nbformat.write(solution, out / f"{first.stem}.ipynb")
+    done, report = _check_part(out, first.number, scrubbed_home)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAIL  attention_weights: its check did not run" in done.stdout
+    assert report["passed"] is False and report["checks"][0]["passed"] is False
 
 
 def test_its_gradescope_bundle_holds_its_suites_but_not_its_solutions(lab, tmp_path):

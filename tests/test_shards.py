@@ -18,9 +18,9 @@ import pytest
 
 from autograder import cli
 from autograder.errors import GraderFault, UsageError
-from autograder.grading import batch, suite
-from autograder.grading.grade import Grade, PartOutcome
+from autograder.grading import batch
 from autograder.grading.reports import write_student
+from autograder.grading.results import Grade, PartResult, TestResult
 from autograder.labs.encoders_decoders import LAB, PARTS
 
 ASSIGNMENT = "encoders-decoders"
@@ -102,11 +102,12 @@ def made_up_grade(student: str) -> Grade:
     rng = random.Random(student)
     parts = []
     for part in PARTS:
-        tests = [suite.TestResult(f"check {i}", f"{part.number}.{i}", part.points / 4, rng.random() < 0.6,
-                                  message="" if i % 2 else "f(x): 1 of 3 value(s) differ", test_id=f"t{i}")
-                 for i in range(1, 5)] if part.points else []
-        parts.append(PartOutcome(part, None, tests=tests))
-    return Grade(student, parts, seconds=rng.uniform(1, 9), confinement={"namespaces": "user namespace"})
+        tests = tuple(TestResult(part.number, i, f"check {i}", part.points / 4, rng.random() < 0.6,
+                                 message="" if i % 2 else "f(x): 1 of 3 value(s) differ", test_id=f"t{i}")
+                      for i in range(1, 5)) if part.points else ()
+        parts.append(PartResult(part, tests=tests))
+    return Grade(student, LAB.id, tuple(parts), seconds=rng.uniform(1, 9),
+                 confinement={"namespaces": "user namespace"})
 
 
 FAULTY = f"{ASSIGNMENT}-faulty"  # the grader fails for this student (status error)
@@ -156,7 +157,7 @@ def shards(root: Path, folder: Path, n: int) -> list[Path]:
 
 
 def a_graded_student(parts: list[Path], grading: dict) -> tuple[Path, str]:
-    """A shard, and a student it graded (with a results.json)."""
+    """A shard, and a student it graded (with a grade.json)."""
     for shard in parts:
         for student in json.loads((shard / "shard.json").read_text())["students"]:
             if student in grading:
@@ -255,24 +256,40 @@ def test_a_folder_that_is_no_shard_is_refused(grading, classroom, tmp_path):
         batch.merge([whole], tmp_path / "merged")
 
 
-@pytest.mark.parametrize("damage", ["truncated", "deleted", "not text"])
-def test_an_unreadable_results_json_makes_that_student_an_error_not_a_crash(grading, classroom, tmp_path,
-                                                                           damage):
+def damage_record(record: Path, damage: str) -> None:
+    text = record.read_text()
+    if damage == "truncated":
+        record.write_text(text[:100])
+    elif damage == "deleted":
+        record.unlink()
+    elif damage == "not text":
+        record.write_bytes(b"\xff\xfe\x00")
+    elif damage == "a field missing":
+        record.write_text(text.replace('"test_id"', '"test"', 1))
+    elif damage == "a string for a number":
+        record.write_text(re.sub(r'"points": ([\d.]+)', r'"points": "\1"', text, count=1))
+    elif damage == "a later version":
+        record.write_text(text.replace('"version": 1', '"version": 2', 1))
+    else:
+        raise AssertionError(damage)
+
+
+RECORD_DAMAGE = ["truncated", "deleted", "not text", "a field missing", "a string for a number",
+                 "a later version"]
+
+
+@pytest.mark.parametrize("damage", RECORD_DAMAGE)
+def test_an_unreadable_grade_record_makes_that_student_an_error_not_a_crash(grading, classroom, tmp_path,
+                                                                          damage):
     """A shard folder damaged on its way between machines: that student gets no score and is listed as a
     grader failure; every other student's grades are as one run's."""
     whole = grade(classroom, tmp_path / "whole")
     parts = shards(classroom, tmp_path, 3)
     damaged, student = a_graded_student(parts, grading)
-    results = damaged / student / "results.json"
-    if damage == "truncated":
-        results.write_text(results.read_text()[:100])
-    elif damage == "deleted":
-        results.unlink()
-    else:
-        results.write_bytes(b"\xff\xfe\x00")
+    damage_record(damaged / student / "grade.json", damage)
     batch.merge(parts, tmp_path / "merged")
     merged, expected = rows(tmp_path / "merged"), rows(whole)
-    assert merged[student]["status"].startswith("error: ") and "results.json" in merged[student]["status"]
+    assert merged[student]["status"].startswith("error: grade.json could not be read")
     assert merged[student]["total"] == ""
     del merged[student], expected[student]
     assert merged == expected
@@ -293,15 +310,78 @@ def test_a_student_of_an_unfinished_shard_is_an_error_not_a_crash(grading, class
 
 
 def test_merging_again_leaves_no_earlier_score_for_a_student_now_in_error(grading, classroom, tmp_path):
-    """A shard graded again after a merge, now with a grader fault for a student (whose results.json and
-    feedback.md grade-all removes): merging into the same folder must not keep the earlier ones."""
+    """A shard graded again after a merge, now with a grader fault for a student (whose grade.json,
+    results.json and feedback.md grade-all removes): merging into the same folder must not keep the earlier
+    ones."""
     parts = shards(classroom, tmp_path, 3)
     merged = tmp_path / "merged"
     batch.merge(parts, merged)
     shard, student = a_graded_student(parts, grading)
-    for stale in ("results.json", "feedback.md"):
+    for stale in ("grade.json", "results.json", "feedback.md"):
         (shard / student / stale).unlink()
     (shard / student / "grading.json").write_text(json.dumps({"status": "error", "reason": "GraderFault: x"}))
     batch.merge(parts, merged)
     assert rows(merged)[student]["status"] == "error: GraderFault: x"
     assert sorted(p.name for p in (merged / student).iterdir()) == ["grading.json"]
+
+
+def test_class_reports_come_from_the_grade_record_never_from_results_json(grading, classroom, tmp_path):
+    """results.json and feedback.md are Gradescope's and the student's: lost or damaged, they change no
+    grade; only grade.json is read."""
+    whole = grade(classroom, tmp_path / "whole")
+    parts = shards(classroom, tmp_path, 3)
+    shard, student = a_graded_student(parts, grading)
+    (shard / student / "results.json").write_text("{")
+    (shard / student / "feedback.md").unlink()
+    batch.merge(parts, tmp_path / "merged")
+    for name in ("grades.csv", "summary.md"):
+        assert (tmp_path / "merged" / name).read_text() == (whole / name).read_text(), name
+
+
+def test_a_grade_record_of_another_lab_is_an_error(grading, classroom, tmp_path):
+    parts = shards(classroom, tmp_path, 2)
+    shard, student = a_graded_student(parts, grading)
+    record = shard / student / "grade.json"
+    record.write_text(record.read_text().replace(f'"lab": "{LAB.id}"', '"lab": "another_lab"'))
+    batch.merge(parts, tmp_path / "merged")
+    assert rows(tmp_path / "merged")[student]["status"] == (
+        "error: grade.json is a grade of another lab (another_lab, parts 1, 2, 3, 4, 5)")
+
+
+@pytest.fixture
+def counted(grading, monkeypatch) -> list[str]:
+    """The students `grade_one` is called for (as `grading` grades them)."""
+    calls: list[str] = []
+    grade_one = batch.grade_one
+
+    def counting(student, *args, **kwargs):
+        calls.append(student)
+        return grade_one(student, *args, **kwargs)
+
+    monkeypatch.setattr(batch, "grade_one", counting)
+    return calls
+
+
+def test_resume_rewrites_lost_reports_from_the_record_without_grading_again(counted, classroom, tmp_path):
+    out = grade(classroom, tmp_path / "out")
+    student = next(s for s in counted if s != FAULTY)
+    before = {name: (out / student / name).read_bytes() for name in ("results.json", "feedback.md",
+                                                                      "grade.json")}
+    (out / student / "results.json").unlink()
+    (out / student / "feedback.md").write_text("damaged")
+    counted.clear()
+    batch.grade_all(LAB, classroom, out, "offline", resume=True)
+    assert counted == [FAULTY]  # a grader error is graded again; every graded student is kept
+    assert {name: (out / student / name).read_bytes() for name in before} == before
+
+
+@pytest.mark.parametrize("damage", RECORD_DAMAGE)
+def test_resume_grades_again_a_student_whose_record_is_unreadable(counted, classroom, tmp_path, damage):
+    out = grade(classroom, tmp_path / "out")
+    student = next(s for s in counted if s != FAULTY)
+    expected = rows(out)
+    damage_record(out / student / "grade.json", damage)
+    counted.clear()
+    batch.grade_all(LAB, classroom, out, "offline", resume=True)
+    assert sorted(counted) == sorted([FAULTY, student])
+    assert rows(out) == expected

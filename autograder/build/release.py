@@ -62,6 +62,7 @@ RUNTIME = (
     "errors.py",
     "course.py",
     "stubs.py",
+    "check_record.py",
     "models/__init__.py",
     "models/kit.py",
     "models/registry.py",

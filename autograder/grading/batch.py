@@ -15,8 +15,9 @@ from pathlib import Path
 from autograder.course import Lab, find
 from autograder.errors import UsageError
 from autograder.grading import reports
-from autograder.grading.grade import Grade, grade_submission
+from autograder.grading.grade import grade_submission
 from autograder.grading.notebook import MAX_BYTES
+from autograder.grading.results import FILE, Grade, RecordError
 from autograder.grading.roster import apply as apply_roster
 from autograder.grading.roster import nbgrader_export, read_roster
 from autograder.grading.submission import Submission, locate
@@ -100,10 +101,14 @@ def in_shard(student: str, shard: tuple[int, int] | None) -> bool:
     return int(hashlib.sha256(student.encode()).hexdigest(), 16) % n == k - 1
 
 
+STUDENT_FILES = (FILE, "results.json", "feedback.md")  # a student's files, besides the stamp
+
+
 def _grade_student(lab: Lab, student: str, folder: Path, out: Path, models: str, resume: bool,
                    hide: tuple[Path, ...]) -> tuple[str, str]:
     """(status, reason) after grading one student into `out/<student>/`; runs in a worker with --jobs.
-    The outcome is also kept in `out/<student>/grading.json`, from which class reports are made."""
+    The status is also stamped in `out/<student>/grading.json` (with the fingerprint --resume compares);
+    class reports are made from it and the student's grade.json."""
     target = out / student
     stamp = target / "grading.json"
     try:
@@ -116,15 +121,20 @@ def _grade_student(lab: Lab, student: str, folder: Path, out: Path, models: str,
         except OSError as exc:
             return "error", f"could not read the submission: {exc}"
         done = _stamp(stamp)
-        if resume and done.get("status") == "graded" and (target / "results.json").is_file() \
-                and done.get("fingerprint") == key:
-            return done["status"], done["reason"]
+        if resume and done.get("status") == "graded" and done.get("fingerprint") == key:
+            try:
+                kept = read_grade(target, lab)
+            except RecordError:
+                pass  # graded again
+            else:  # its reports again from its record: the same files, or ones lost since
+                reports.write_student(target, kept)
+                return done["status"], done["reason"]
         try:
             grade_one(student, submission, target, models, hide)
             status, reason = "graded", ""
         except Exception as exc:  # a grader fault: this student is not graded, and the batch goes on
             status, reason = "error", f"{type(exc).__name__}: {exc}"
-            for stale in ("results.json", "feedback.md"):  # no score may stand for this student
+            for stale in STUDENT_FILES:  # no score may stand for this student
                 (target / stale).unlink(missing_ok=True)
     reports.write_atomic(stamp, json.dumps({"fingerprint": key, "models": models, "status": status,
                                             "reason": reason}) + "\n")
@@ -136,6 +146,20 @@ def _stamp(path: Path) -> dict:
         return json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
+
+
+def read_grade(folder: Path, lab: Lab) -> Grade:
+    """The Grade recorded in `folder` for `lab`; RecordError, saying why, when there is none to read."""
+    try:
+        grade = Grade.from_json((folder / FILE).read_bytes())
+    except OSError as exc:  # lost, say on its way from a shard's machine
+        raise RecordError(f"{FILE} could not be read: {type(exc).__name__}") from None
+    except RecordError as exc:
+        raise RecordError(f"{FILE} could not be read: {exc}") from None
+    if grade.lab != lab.id or {p.part.number for p in grade.parts} - {p.number for p in lab.parts}:
+        raise RecordError(f"{FILE} is a grade of another lab ({grade.lab}, parts "
+                          f"{', '.join(str(p.part.number) for p in grade.parts)})")
+    return grade
 
 
 def grade_all(lab: Lab, root: Path, out: Path, models: str, jobs: int = 1, resume: bool = False,
@@ -222,31 +246,31 @@ def write_class_reports(lab: Lab, out: Path, students: list[str],
                         entries: list | None = None) -> dict[str, str]:
     """grades.csv, summary.md and scores.png from the students' folders under `out`; with a roster, also
     grades-nbgrader.csv. Returns the folders matched to nobody on the roster, each with the reason."""
-    rows, results, problems = [], {}, {}
+    rows, grades, problems = [], {}, {}
     for student in students:
         stamp = _stamp(out / student / "grading.json")
         status, reason = stamp.get("status", "error"), stamp.get("reason", "no grading record")
-        data = None
+        grade = None
         if status == "graded":
             try:
-                data = results[student] = json.loads((out / student / "results.json").read_text())
-            except (OSError, ValueError) as exc:  # damaged or lost, say on its way from a shard's machine
-                status, reason = "error", f"results.json could not be read ({type(exc).__name__})"
+                grade = grades[student] = read_grade(out / student, lab)
+            except RecordError as exc:  # damaged or lost, say on its way from a shard's machine
+                status, reason = "error", str(exc)
         if status != "graded":
             problems[student] = f"{status}: {reason}"
-        rows.append(reports.grade_row(lab, student, data,
+        rows.append(reports.grade_row(lab, student, grade,
                                       status if status == "graded" else f"{status}: {reason}"))
     unmatched = {}
     if entries is not None:
         rows, unmatched = apply_roster(rows, entries, reports.grade_columns(lab))
         problems.update(unmatched)
         names = {e.identifier: e.name for e in entries}
-        maximum = max((r["max_score"] for r in results.values()), default=0)
+        maximum = max((g.max_score for g in grades.values()), default=0)
         reports.write_atomic(out / "grades-nbgrader.csv", nbgrader_export(rows, lab.id, maximum, names))
     reports.write_atomic(out / "grades.csv", reports.grades_csv(lab, rows))
-    reports.write_atomic(out / "summary.md", reports.summary_md(results, problems))
-    if results:
-        reports.score_plot(results, out / "scores.png")
+    reports.write_atomic(out / "summary.md", reports.summary_md(grades, problems))
+    if grades:
+        reports.score_plot(grades, out / "scores.png")
     return unmatched
 
 
@@ -283,7 +307,7 @@ def merge(shards: list[Path], out: Path, roster: Path | None = None) -> dict[str
         if source.resolve() == target.resolve():
             continue
         # An earlier merge's copy must not outlive this one (a student since graded as an error has no score).
-        for stale in ("grading.json", "results.json", "feedback.md"):
+        for stale in ("grading.json", *STUDENT_FILES):
             (target / stale).unlink(missing_ok=True)
         if source.is_dir():  # else a shard run stopped before this student: no grading record, an error
             shutil.copytree(source, target, dirs_exist_ok=True)

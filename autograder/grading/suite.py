@@ -22,13 +22,14 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from autograder.errors import CheckFailed, GraderFault
 from autograder.grading.inert import plain
+from autograder.grading.results import TestResult
 from autograder.runner.student import StudentFailure, StudentProcess
 
 
@@ -38,36 +39,26 @@ def points(value: float):
 
 
 @dataclass
-class TestResult:
-    name: str
-    number: str
-    points: float
-    passed: bool
-    message: str = ""
-    fault: str = ""  # a grader-side error, for the instructor's log only
-    test_id: str = ""  # the hidden test's function name (results.json "test_id"; the nbgrader bridge uses it)
-
-
-@dataclass
-class PartRun:
-    """What one part's suite runs against: the student's child process, or why there is none."""
+class StudentPart:
+    """What one part's suite runs against, while it runs: the student's child process, or why there is
+    none. Its results are collected in `run_suites`'s answer, a `TestResult` each."""
 
     number: int
-    student: StudentProcess | None
+    process: StudentProcess | None
     missing: str = ""
-    results: list[TestResult] = field(default_factory=list)
 
 
 class _Plugin:
-    def __init__(self, runs: dict[str, PartRun], models: str):
-        self.runs, self.models = runs, models  # runs keyed by suite file stem, "test_<part stem>"
+    def __init__(self, runs: dict[str, StudentPart], models: str):
+        self.runs, self.models = runs, models  # keyed by suite file stem, "test_<part stem>"
+        self.results: dict[str, list[TestResult]] = {stem: [] for stem in runs}
 
     @pytest.fixture
     def student(self, request):
         run = self.runs[request.node.path.stem]
-        if run.student is None:
+        if run.process is None:
             raise StudentFailure("missing", run.missing)
-        return run.student
+        return run.process
 
     @pytest.fixture
     def reference(self):
@@ -82,30 +73,31 @@ class _Plugin:
     def pytest_runtest_makereport(self, item, call):
         report = (yield).get_result()
         if report.when == "call" or (report.when == "setup" and report.failed):
-            run = self.runs[item.path.stem]
-            run.results.append(self._result(item, call, report.passed, run))
+            results = self.results[item.path.stem]
+            results.append(self._result(item, call, report.passed, self.runs[item.path.stem].number,
+                                        len(results) + 1))
 
     @staticmethod
-    def _result(item, call, passed: bool, run: PartRun) -> TestResult:
+    def _result(item, call, passed: bool, part: int, index: int) -> TestResult:
         marker = item.get_closest_marker("points")
         doc = (item.function.__doc__ or item.name).strip().splitlines()[0]
-        number = f"{run.number}.{len(run.results) + 1}"
-        result = TestResult(doc, number, float(marker.args[0]) if marker else 0.0, passed, test_id=item.name)
+        message = fault = ""
         if not passed and call.excinfo is not None:
             error = call.excinfo.value
             if isinstance(error, (CheckFailed, StudentFailure)):
-                result.message = str(error)
+                message = str(error)
             else:  # the grader's own failure (GraderFault, a bug in a hidden test): never the student's
-                result.message = "the grader could not check this result"
-                result.fault = f"{item.nodeid}: {type(error).__name__}: {error}"
-        return result
+                message = "the grader could not check this result"
+                fault = f"{item.nodeid}: {type(error).__name__}: {error}"
+        return TestResult(part, index, doc, float(marker.args[0]) if marker else 0.0, passed, message, fault,
+                          test_id=item.name)
 
 
-def run_suites(runs: dict[Path, PartRun], models: str) -> None:
+def run_suites(runs: dict[Path, StudentPart], models: str) -> dict[int, list[TestResult]]:
     """Every test of each hidden suite file against its part's student, in file order, in ONE pytest
-    session (a session costs far more than a test); results land in each PartRun."""
+    session (a session costs far more than a test). Returns each part's results, by part number."""
     if not runs:
-        return
+        return {}
     folder = next(iter(runs)).parent
     plugin = _Plugin({suite.stem: run for suite, run in runs.items()}, models)
     # Plugins off: no cache, terminal output or log capture (a handler set up per test), and no
@@ -123,11 +115,10 @@ def run_suites(runs: dict[Path, PartRun], models: str) -> None:
         code = pytest.main(args, plugins=[plugin])
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise RuntimeError(f"the hidden suites in {folder} did not run (pytest exit code {code})")
-    for run in runs.values():
-        for result in run.results:
-            if result.fault:
-                print(f"autograder: grader fault in {plain(result.fault)}", file=sys.stderr)
-    faults = [result.fault for run in runs.values() for result in run.results if result.fault]
+    faults = [result.fault for results in plugin.results.values() for result in results if result.fault]
+    for fault in faults:
+        print(f"autograder: grader fault in {plain(fault)}", file=sys.stderr)
     if faults:
         more = f" (and {len(faults) - 1} more)" if len(faults) > 1 else ""
         raise GraderFault(f"the grader could not check a result: {faults[0]}{more}")
+    return {run.number: plugin.results[stem] for stem, run in plugin.runs.items()}

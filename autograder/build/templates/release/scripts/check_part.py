@@ -4,7 +4,9 @@
 
 Executes every cell of partN_*.ipynb (an erroring cell does not stop the others, so every check is
 reported), prints one line per public check, and exits 1 if any cell raised or an expected check did not
-pass. With no AUTOGRADER_MODELS set it uses the offline model kit: tiny stand-ins that need no download.
+pass. A check passed when the executed notebook holds its record (the output `check(fn)` displays, of type
+RECORD; see autograder/check_record.py); a check without one failed, with the error of its cell as the
+reason. With no AUTOGRADER_MODELS set it uses the offline model kit: tiny stand-ins that need no download.
 The per-check results also go to .autograder/partN.json, which scripts/summary.py turns into a table.
 
 This script is a convenience for students and CI, not the grade: the instructor grades with hidden tests.
@@ -22,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / ".autograder"
 PARTS = json.loads((Path(__file__).with_name("parts.json")).read_text(encoding="utf-8"))
+RECORD = "application/vnd.autograder.check+json"  # autograder/check_record.py's MIME
 
 
 def _first_line(text: str) -> str:
@@ -73,22 +76,24 @@ def run(number: str, timeout: int) -> dict:
         client.execute()
     except Exception as exc:  # a cell timeout or a dead kernel: the outputs so far still count
         result["errors"].append(f"the notebook did not finish: {type(exc).__name__}: {_first_line(exc)}")
-    printed, by_cell = [], {}
+    passed, by_cell = set(), {}
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
         for output in cell.get("outputs", []):
-            if output.get("output_type") == "stream":
-                printed.append(output.get("text", ""))
+            if output.get("output_type") == "display_data":
+                record = output.get("data", {}).get(RECORD)
+                if isinstance(record, dict) and record.get("passed") is True \
+                        and isinstance(record.get("check"), str):
+                    passed.add(record["check"])
             elif output.get("output_type") == "error":
                 grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
                 where = f"cell {index + 1}" + (f" ({grade_id})" if grade_id else "")
                 message = f"{where}: {output.get('ename')}: {_first_line(output.get('evalue'))}"
                 result["errors"].append(message)
                 by_cell[cell.source] = message
-    text = "".join(printed)
     for name in part["checks"]:
-        ok = f"✓ {name}: " in text
+        ok = name in passed
         message = next((m for source, m in by_cell.items() if f"check({name})" in source),
                        "its check did not run (is the check cell still in the notebook?)")
         result["checks"].append({"name": name, "passed": ok, "message": "" if ok else message})

@@ -2,7 +2,9 @@
 
 Reads each part's outcome from the command grader (PART<N>_RESULTS: base64 JSON, as the Classroom reporter
 reads it) and the per-check lines that scripts/check_part.py left in .autograder/part<N>.json; with
-`--hidden FILE` it adds the hidden tests' results.json (the optional, instructor-configured step).
+`--hidden PATH` it adds the hidden tests' results (the optional, instructor-configured step) from the grade
+record (grade.json) that `autograder grade --out FOLDER` writes: PATH is that folder, or a file in it (the
+workflow names its results.json).
 """
 
 from __future__ import annotations
@@ -11,11 +13,15 @@ import argparse
 import base64
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTS = json.loads((Path(__file__).with_name("parts.json")).read_text(encoding="utf-8"))
+GRADE_RECORD = ("grade.json", "autograder grade", 1)  # autograder/grading/results.py: FILE, KIND, VERSION
+# Control characters (but tab and newline) and bidirectional overrides: never shown from a student's text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _cell(text: str) -> str:
@@ -71,24 +77,42 @@ def table() -> str:
     return "\n".join(lines) + "\n"
 
 
-def hidden_table(path: Path) -> str:
+def _hidden_tests(path: Path) -> list[tuple[str, bool, float, str]] | None:
+    """(question, passed, points, message) of each hidden test, by part, from the grade record in the folder
+    `path` is or is in; None when there is none to read."""
+    name, kind, version = GRADE_RECORD
+    folder = path if path.is_dir() else path.parent
     try:
-        results = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        record = json.loads((folder / name).read_text(encoding="utf-8"))
+        if record["record"] != kind or record["version"] != version:
+            return None
+        return [(f"Q{part['number']}.{test['index']} {test['name']}", test["passed"] is True,
+                 float(test["points"]), _CONTROL.sub("", str(test["message"])))
+                for part in record["parts"] for test in part["tests"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def hidden_table(path: Path) -> str:
+    tests = _hidden_tests(path)
+    if tests is None:
         return ("\n## Hidden tests: did not run\n\n⚠️ The hidden tests could not run (see the step \"Run the "
                 "hidden tests\" in this run's log). This is a fault of the course's set-up, not of your "
                 "work: tell your instructor.\n")
-    lines = ["", f"## Hidden tests: {results['score']:g} / {results['max_score']:g}", "",
+    score = sum(points for _, passed, points, _ in tests if passed)
+    maximum = sum(points for _, _, points, _ in tests)
+    lines = ["", f"## Hidden tests: {score:g} / {maximum:g}", "",
              "| question | points | result |", "|---|---|---|"]
-    for test in results.get("tests", []):
-        result = "passed" if test["status"] == "passed" else f"failed: {_cell(test.get('output', ''))}"
-        lines.append(f"| {_cell(test['name'])} | {test['score']:g} / {test['max_score']:g} | {result} |")
+    for question, passed, points, message in tests:
+        result = "passed" if passed else f"failed: {_cell(message)}"
+        lines.append(f"| {_cell(question)} | {points if passed else 0:g} / {points:g} | {result} |")
     return "\n".join(lines) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hidden", type=Path, help="results.json of the hidden tests, if they ran")
+    parser.add_argument("--hidden", type=Path, metavar="PATH",
+                        help="the hidden tests' output folder (or a file in it), if they ran")
     args = parser.parse_args(argv)
     text = table() + (hidden_table(args.hidden) if args.hidden else "")
     target = os.environ.get("GITHUB_STEP_SUMMARY")
