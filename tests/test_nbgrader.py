@@ -27,6 +27,7 @@ from platforms import nbgrader, nbgrader_scores, nbgrader_submission, write_subm
 from autograder.build import nbgrader as course
 from autograder.build import release as release_runtime
 from autograder.errors import UsageError
+from autograder.grading.results import TestResult
 from autograder.integrations import nbgrader_bridge as bridge
 from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
 
@@ -152,9 +153,9 @@ def test_tests_reach_their_function_through_the_suites_helpers():
 
 def test_bridge_reports_a_test_by_name_points_and_message(monkeypatch, capsys):
     monkeypatch.setitem(bridge._results, "part3_softmax", {
-        "test_ok": {"name": "Q3.1 softmax matches", "max_score": 3.0, "status": "passed", "output": ""},
-        "test_bad": {"name": "Q3.3 softmax is stable", "max_score": 2.0, "status": "failed",
-                     "output": "softmax(<logits + 1000>) has NaN"}})
+        "test_ok": TestResult(3, 1, "softmax matches", 3.0, True, test_id="test_ok"),
+        "test_bad": TestResult(3, 3, "softmax is stable", 2.0, False, "softmax(<logits + 1000>) has NaN",
+                               test_id="test_bad")})
     monkeypatch.delenv("AUTOGRADER_NBGRADER_BRIDGE", raising=False)
     assert bridge.hidden_test("part3_softmax", "test_ok") is None  # no execute_result: no partial credit
     assert capsys.readouterr().out == "✓ Q3.1 softmax matches (3 / 3 points)\n"

@@ -18,7 +18,6 @@ folders, which never runs student code next to the tests, is the authoritative g
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -26,6 +25,10 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
+
+from autograder.grading.inert import plain
+from autograder.grading.results import FILE as RECORD
+from autograder.grading.results import Grade, RecordError, TestResult
 
 # stderr that transformers, torch, tokenizers and huggingface_hub print on their own (nbgrader's IgnorePattern
 # drops a stderr output that matches, so that a warning does not zero a test cell). Literals only, no
@@ -80,9 +83,9 @@ def grader_environment() -> dict[str, str]:
     return env
 
 
-def grade_part(part_stem: str, folder: Path | None = None) -> dict[str, dict] | str:
+def grade_part(part_stem: str, folder: Path | None = None) -> dict[str, TestResult] | str:
     """Grade ``<folder>/<part_stem>.ipynb`` (default: the working folder) with the standalone grader:
-    test_id -> its results.json test, or a message saying why grading failed."""
+    test_id -> its result (from the grader's record, grade.json), or a message saying why grading failed."""
     lab, part = _lab_part(part_stem)
     notebook = (folder or Path.cwd()) / f"{part_stem}.ipynb"
     if not notebook.is_file():
@@ -99,20 +102,18 @@ def grade_part(part_stem: str, folder: Path | None = None) -> dict[str, dict] | 
                                   capture_output=True, timeout=GRADE_TIMEOUT, check=False)
         except subprocess.TimeoutExpired:
             return f"grading {notebook.name} took longer than {GRADE_TIMEOUT} s"
-        results_file = work / "out" / "results.json"
-        if done.returncode != 0 or not results_file.is_file():
+        record = work / "out" / RECORD
+        try:
+            if done.returncode != 0:
+                raise RecordError("no record")
+            grade = Grade.from_json(record.read_bytes())
+        except (OSError, RecordError):
             last = (done.stderr.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
             return (f"the grader failed on {notebook.name} (exit code {done.returncode}: {last[:300]}); a "
                     "fault of the grader, not of the notebook: this score is not the student's, regrade it "
                     "once the grader is fixed")
-        results = json.loads(results_file.read_text(encoding="utf-8"))
-    tests = {}
-    for test in results.get("tests", []):
-        if str(test.get("number", "")).split(".")[0] == str(part.number):
-            if not test.get("test_id"):
-                return "the grader's results.json has no test_id: update the autograder package"
-            tests[test["test_id"]] = test
-    return tests
+    return {test.test_id: test for result in grade.parts if result.part.number == part.number
+            for test in result.tests}
 
 
 def _fail(message: str) -> None:
@@ -137,8 +138,8 @@ def hidden_test(part_stem: str, test_id: str) -> None:
     test = results.get(test_id)
     if test is None:
         _fail(f"{test_id}: the grader did not report this test")
-    points = float(test.get("max_score", 0))
-    if test.get("status") == "passed":
-        print(f"✓ {test['name']} ({points:g} / {points:g} point{'s' * (points != 1)})")
+    name, points = f"Q{test.number} {test.name}", test.points
+    if test.passed:
+        print(f"✓ {name} ({points:g} / {points:g} point{'s' * (points != 1)})")
         return None
-    _fail(f"{test['name']}: {test.get('output') or 'failed'} (0 / {points:g} point{'s' * (points != 1)})")
+    _fail(f"{name}: {plain(test.message) or 'failed'} (0 / {points:g} point{'s' * (points != 1)})")
