@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import corpus
+import jupytext
 import nbformat
 import pytest
 from fresh_env import NBGRADER_INSTALL
@@ -171,6 +172,22 @@ def test_bridge_reports_a_test_by_name_points_and_message(monkeypatch, capsys):
     monkeypatch.setenv("AUTOGRADER_NBGRADER_BRIDGE", "1")
     with pytest.raises(AssertionError, match="inside the grader"):
         bridge.hidden_test("part3_softmax", "test_ok")
+
+
+def test_grade_part_reports_every_hidden_test_of_its_part_from_the_grader_record(tmp_path, monkeypatch):
+    """The bridge grades the notebook next to the kernel in a fresh grader and takes that part's tests from
+    its record: every test of the part's suite, by its function name, none of another part."""
+    stem = "part3_softmax"
+    notebook = jupytext.reads((REPO / "solutions" / LAB_ID / f"{stem}.py").read_text(), fmt="py:percent")
+    jupytext.write(notebook, tmp_path / f"{stem}.ipynb")
+    monkeypatch.setenv("AUTOGRADER_MODELS", "offline")
+    tests = bridge.grade_part(stem, tmp_path)
+    assert not isinstance(tests, str), tests
+    assert set(tests) == {t.test_id for t in course.suite_tests(HIDDEN / f"test_{stem}.py")}
+    part = LAB.part(stem)
+    assert all(t.passed and t.part == part.number for t in tests.values())
+    assert sum(t.points for t in tests.values()) == part.points
+    assert "not found" in bridge.grade_part("part4_greedy_decoding", tmp_path)
 
 
 def test_grader_environment_is_the_kernels_starting_one_scrubbed():
