@@ -163,7 +163,7 @@ def _offline_unless_hub(spec: str | None) -> None:
 def _grading_setup(args):
     """The lab and the model spec to grade with, after checking the output folder."""
     from autograder.course import find
-    from autograder.grading.batch import writable_folder
+    from autograder.grading.records import writable_folder
     from autograder.models import selected_spec
 
     lab = find(args.lab)
@@ -188,7 +188,7 @@ def cmd_grade(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from autograder.grading import batch
+    from autograder.grading import worker
     from autograder.grading.inert import terminal
     from autograder.grading.submission import locate
 
@@ -198,10 +198,10 @@ def cmd_grade(args) -> int:
     console = Console(stderr=True)
     try:
         with console.status("Grading (starting the grading worker)"):
-            grade = batch.grade_one(args.path.name or "submission", submission, args.out, models,
-                                    hide=(submission.root, args.out))
+            grade = worker.grade_one(args.path.name or "submission", submission, args.out, models,
+                                     hide=(submission.root, args.out))
     finally:
-        batch.close()
+        worker.close()
     table = Table(title=f"{terminal(args.path)}: {grade.score:g} / {grade.max_score:g} autograded points")
     for column in ("question", "points", "result"):
         table.add_column(column)
@@ -218,7 +218,7 @@ def cmd_grade(args) -> int:
 def cmd_grade_all(args) -> int:
     from collections import Counter
 
-    from autograder.grading import batch
+    from autograder.grading import batch, worker
     from autograder.grading.inert import plain
 
     if args.jobs < 1:
@@ -229,7 +229,7 @@ def cmd_grade_all(args) -> int:
         outcomes, unmatched = batch.grade_all(lab, args.root, args.out, models, jobs=args.jobs,
                                               resume=args.resume, shard=args.shard, roster=args.roster)
     finally:
-        batch.close()
+        worker.close()
     counts = Counter(status for status, _ in outcomes.values())
     print(f"Graded {counts['graded']}, missing {counts['missing']}, errors {counts['error']}; "
           f"wrote {args.out / 'grades.csv'} and {args.out / 'summary.md'}")
@@ -245,9 +245,9 @@ def cmd_grade_all(args) -> int:
 
 
 def cmd_merge(args) -> int:
-    from autograder.grading import batch
+    from autograder.grading import shards
 
-    unmatched = batch.merge(args.shards, args.out, args.roster)
+    unmatched = shards.merge(args.shards, args.out, args.roster)
     print(f"Merged {len(args.shards)} shard(s) into {args.out / 'grades.csv'} and {args.out / 'summary.md'}")
     _report_unmatched(unmatched)
     return 0

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from autograder.errors import GraderFault
-from autograder.grading.reports import summary_md
+from autograder.grading.class_reports import summary_md
 from autograder.runner import audit, landlock, syscall_filter
 from autograder.runner.confinement import _beneath_except, missing
 from autograder.runner.spawner import Zygote

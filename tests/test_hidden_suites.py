@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading import batch
+from autograder.grading import worker
 from autograder.grading.submission import locate
 from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
 
@@ -101,10 +101,10 @@ def grades(repo: Path, tmp_path_factory):
                    "wrong": wrong}
     out = tmp_path_factory.mktemp("graded")
     try:
-        yield {name: batch.grade_one(name, locate(path, LAB), out / name, "offline")
+        yield {name: worker.grade_one(name, locate(path, LAB), out / name, "offline")
                for name, path in submissions.items()}
     finally:
-        batch.close()
+        worker.close()
 
 
 def _outcomes(grade) -> dict[int, object]:

@@ -69,7 +69,7 @@ from platforms import (
 
 from autograder.build import gradescope, release
 from autograder.build import nbgrader as course
-from autograder.grading import reports
+from autograder.grading import class_reports
 from autograder.grading.results import Grade
 from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
 
@@ -101,7 +101,7 @@ def _handed_in(folder: Path, dest: Path) -> Path:
 
 
 def _part_scores(row: dict) -> Scores:
-    """Points per part from a grades.csv row (as the grader writes them with `reports.grade_row`)."""
+    """Points per part from a grades.csv row (as the grader writes them with `class_reports.grade_row`)."""
     return {key: float(row[key]) if row.get(key) not in (None, "") else None for key in KEYS}
 
 
@@ -115,7 +115,7 @@ def _results_scores(results_json: Path) -> Scores:
     if not record.is_file():
         assert json.loads(results_json.read_text(encoding="utf-8"))["score"] == 0
         return dict.fromkeys(KEYS, 0.0)
-    return _part_scores(reports.grade_row(LAB, "", Grade.from_json(record.read_bytes()), ""))
+    return _part_scores(class_reports.grade_row(LAB, "", Grade.from_json(record.read_bytes()), ""))
 
 
 # ------------------------------------------------------------------------------------------------ paths

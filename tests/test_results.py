@@ -10,7 +10,7 @@ import re
 import pytest
 
 from autograder.course import Part
-from autograder.grading import reports
+from autograder.grading import class_reports, reports
 from autograder.grading.results import FILE, CellError, Grade, PartResult, RecordError, TestResult
 from autograder.labs.encoders_decoders import LAB
 
@@ -179,7 +179,7 @@ def test_the_summary_orders_questions_by_part_then_index_as_numbers():
     tests = tuple(TestResult(9, i, f"t{i}", 0.2, i != 10) for i in range(1, 11))
     grade = Grade("s", "a_lab", (PartResult(nine, tests=tests),
                                  PartResult(ten, tests=(TestResult(10, 1, "last", 1.0, False),))), 1.0)
-    summary = reports.summary_md({"s": grade}, {})
+    summary = class_reports.summary_md({"s": grade}, {})
     shown = re.findall(r"^\| (Q[\d.]+) ", summary, re.M)
     assert shown == [f"Q9.{i}" for i in range(1, 11)] + ["Q10.1"]
     assert "| Q9.10 t10 | 0 / 1 | 0% |" in summary
@@ -189,7 +189,7 @@ def test_a_grades_csv_row_has_each_parts_score_from_the_record():
     tests = (TestResult(1, 1, "a", 5.0, True), TestResult(1, 2, "b", 15.0, False))
     first = PartResult(LAB.parts[0], tests=tests)
     grade = Grade("s", LAB.id, (first, *(PartResult(p) for p in LAB.parts[1:])), 1.0)
-    row = reports.grade_row(LAB, "s", grade, "graded")
+    row = class_reports.grade_row(LAB, "s", grade, "graded")
     assert row == {"student_id": "s", "part1": 5.0, "part2": "", "part3": "", "part4": "", "part5": "",
                    "total": 5.0, "max_score": 20.0, "status": "graded"}
-    assert reports.grade_row(LAB, "t", None, "missing: x")["total"] == ""
+    assert class_reports.grade_row(LAB, "t", None, "missing: x")["total"] == ""

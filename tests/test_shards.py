@@ -1,4 +1,4 @@
-"""Shards and merge (autograder/grading/batch.py), in process: `in_shard` slices a class the same way on
+"""Shards and merge (autograder/grading/shards.py), in process: `in_shard` slices a class the same way on
 every machine, and `merge` of `grade-all --shard` outputs writes what one run writes, or refuses saying why.
 
 Shard folders are written by the real `batch.grade_all`, with the grading itself replaced (no zygote, no
@@ -18,9 +18,10 @@ import pytest
 
 from autograder import cli
 from autograder.errors import GraderFault, UsageError
-from autograder.grading import batch
+from autograder.grading import batch, worker
 from autograder.grading.reports import write_student
 from autograder.grading.results import Grade, PartResult, TestResult
+from autograder.grading.shards import in_shard, merge
 from autograder.labs.encoders_decoders import LAB, PARTS
 
 ASSIGNMENT = "encoders-decoders"
@@ -44,8 +45,8 @@ def nbgrader_ids(count: int) -> list[str]:
 def test_every_student_is_in_exactly_one_shard(ids):
     for n in range(1, 9):
         for student in ids:
-            assert sum(batch.in_shard(student, (k, n)) for k in range(1, n + 1)) == 1, (student, n)
-    assert all(batch.in_shard(student, None) for student in ids)  # no --shard: everyone
+            assert sum(in_shard(student, (k, n)) for k in range(1, n + 1)) == 1, (student, n)
+    assert all(in_shard(student, None) for student in ids)  # no --shard: everyone
 
 
 def test_shards_are_the_same_in_a_process_with_another_hash_seed():
@@ -53,7 +54,7 @@ def test_shards_are_the_same_in_a_process_with_another_hash_seed():
     ids = classroom_ids(60) + nbgrader_ids(60)
     seed = "2" if os.environ.get("PYTHONHASHSEED") == "1" else "1"
     script = ("import json, sys\n"
-              "from autograder.grading.batch import in_shard\n"
+              "from autograder.grading.shards import in_shard\n"
               "ids = json.loads(sys.argv[1])\n"
               "print(json.dumps({'hash': hash(ids[0]), "
               "'shards': [[in_shard(s, (k, 5)) for k in range(1, 6)] for s in ids]}))")
@@ -62,7 +63,7 @@ def test_shards_are_the_same_in_a_process_with_another_hash_seed():
                                                         "PYTHONPATH": str(Path(batch.__file__).parents[2])})
     there = json.loads(done.stdout)
     assert there["hash"] != hash(ids[0]), "the other process has the same hash salt: the test proves nothing"
-    assert there["shards"] == [[batch.in_shard(s, (k, 5)) for k in range(1, 6)] for s in ids]
+    assert there["shards"] == [[in_shard(s, (k, 5)) for k in range(1, 6)] for s in ids]
 
 
 @pytest.mark.parametrize("ids", [classroom_ids(300), nbgrader_ids(300)], ids=["classroom", "sequential"])
@@ -70,7 +71,7 @@ def test_shards_are_the_same_in_a_process_with_another_hash_seed():
 def test_shards_are_balanced_on_realistic_ids(ids, n):
     """Each shard holds about len(ids)/n students: within four standard deviations of a fair random split
     (a slice by, say, the last character would put every sequential id of one digit in one shard)."""
-    sizes = [sum(batch.in_shard(s, (k, n)) for s in ids) for k in range(1, n + 1)]
+    sizes = [sum(in_shard(s, (k, n)) for s in ids) for k in range(1, n + 1)]
     mean, spread = len(ids) / n, (len(ids) * (1 / n) * (1 - 1 / n)) ** 0.5
     assert all(abs(size - mean) <= 4 * spread for size in sizes), sizes
 
@@ -92,7 +93,7 @@ def test_the_command_line_takes_every_shard_of_n():
 def test_a_shard_outside_one_to_n_is_an_error_not_an_empty_slice(shard):
     """Called from code, not the command line: shard 0/3 would silently grade nobody."""
     with pytest.raises(ValueError, match="shard"):
-        batch.in_shard("s0001", shard)
+        in_shard("s0001", shard)
 
 
 # ----------------------------------------------------------------------------------- shard folders, merge
@@ -131,8 +132,8 @@ def grading(monkeypatch):
         write_student(out, grade)
         return grade
 
-    monkeypatch.setattr(batch, "_worker_zygote", lambda lab, models, hide=(): Zygote())
-    monkeypatch.setattr(batch, "grade_one", grade_one)
+    monkeypatch.setattr(worker, "zygote", lambda lab, models, hide=(): Zygote())
+    monkeypatch.setattr(worker, "grade_one", grade_one)
     return written
 
 
@@ -177,7 +178,7 @@ def test_merged_shards_write_what_one_run_writes(grading, classroom, tmp_path, n
     listed = [set(json.loads((s / "shard.json").read_text())["students"]) for s in parts]
     assert sum(map(len, listed)) == len(set().union(*listed)) == len(rows(whole))  # a partition of the class
 
-    assert batch.merge(parts, tmp_path / "merged") == {}
+    assert merge(parts, tmp_path / "merged") == {}
     merged = tmp_path / "merged"
     for name in ("grades.csv", "summary.md"):
         assert (merged / name).read_text() == (whole / name).read_text(), name
@@ -195,8 +196,8 @@ def test_merged_shards_write_what_one_run_writes(grading, classroom, tmp_path, n
 
 def test_merging_into_one_of_the_shards_gives_the_same_reports(grading, classroom, tmp_path):
     parts = shards(classroom, tmp_path, 3)
-    batch.merge(parts, tmp_path / "merged")
-    batch.merge(parts, parts[0])
+    merge(parts, tmp_path / "merged")
+    merge(parts, parts[0])
     assert (parts[0] / "grades.csv").read_text() == (tmp_path / "merged" / "grades.csv").read_text()
 
 
@@ -206,7 +207,7 @@ def test_a_roster_keys_merged_grades_as_it_keys_one_run(grading, classroom, tmp_
     roster.write_text("identifier,github_username,name\n" +
                       "".join(f"id-{name},{name},{name.title()} Doe\n" for name in listed))
     whole = grade(classroom, tmp_path / "whole", roster=roster)
-    unmatched = batch.merge(shards(classroom, tmp_path, 3), tmp_path / "merged", roster)
+    unmatched = merge(shards(classroom, tmp_path, 3), tmp_path / "merged", roster)
     for name in ("grades.csv", "grades-nbgrader.csv", "summary.md"):
         assert (tmp_path / "merged" / name).read_text() == (whole / name).read_text(), name
     assert set(rows(tmp_path / "merged")) == {f"id-{name}" for name in listed}
@@ -216,27 +217,27 @@ def test_a_roster_keys_merged_grades_as_it_keys_one_run(grading, classroom, tmp_
 def test_a_missing_shard_is_refused_and_nothing_is_written(grading, classroom, tmp_path):
     one, two, three = shards(classroom, tmp_path, 3)
     with pytest.raises(UsageError, match=re.escape("shard(s) 2/3 missing")):
-        batch.merge([one, three], tmp_path / "merged")
+        merge([one, three], tmp_path / "merged")
     with pytest.raises(UsageError, match="1/3, 3/3 missing"):
-        batch.merge([two], tmp_path / "merged")
+        merge([two], tmp_path / "merged")
     assert not (tmp_path / "merged").exists()
 
 
 def test_a_repeated_shard_is_refused(grading, classroom, tmp_path):
     one, two, three = shards(classroom, tmp_path, 3)
     with pytest.raises(UsageError, match=re.escape(f"shard 1/3 given twice: {one} and {one}")):
-        batch.merge([one, two, three, one], tmp_path / "merged")
+        merge([one, two, three, one], tmp_path / "merged")
     copy = tmp_path / "copy-of-2"  # the same shard graded twice, into two folders
     grade(classroom, copy, (2, 3))
     with pytest.raises(UsageError, match=re.escape(f"shard 2/3 given twice: {two} and {copy}")):
-        batch.merge([one, two, copy, three], tmp_path / "merged")
+        merge([one, two, copy, three], tmp_path / "merged")
 
 
 def test_shards_of_different_counts_are_refused(grading, classroom, tmp_path):
     one, two, _ = shards(classroom, tmp_path, 3)
     half = grade(classroom, tmp_path / "half", (2, 2))
     with pytest.raises(UsageError, match="is shard 2/2, the others are of 3"):
-        batch.merge([one, two, half], tmp_path / "merged")
+        merge([one, two, half], tmp_path / "merged")
 
 
 def test_a_student_in_two_shards_is_refused(grading, classroom, tmp_path):
@@ -245,15 +246,15 @@ def test_a_student_in_two_shards_is_refused(grading, classroom, tmp_path):
     info = json.loads((one / "shard.json").read_text())
     info["students"] = sorted([*info["students"], *json.loads((two / "shard.json").read_text())["students"]])
     (one / "shard.json").write_text(json.dumps(info))
-    other = next(s for s in info["students"] if not batch.in_shard(s, (1, 3)))
+    other = next(s for s in info["students"] if not in_shard(s, (1, 3)))
     with pytest.raises(UsageError, match=re.escape(f"{other} was graded in both {one} and {two}")):
-        batch.merge([one, two, three], tmp_path / "merged")
+        merge([one, two, three], tmp_path / "merged")
 
 
 def test_a_folder_that_is_no_shard_is_refused(grading, classroom, tmp_path):
     whole = grade(classroom, tmp_path / "whole")  # grade-all without --shard writes no shard.json
     with pytest.raises(UsageError, match="is not the output of grade-all --shard"):
-        batch.merge([whole], tmp_path / "merged")
+        merge([whole], tmp_path / "merged")
 
 
 def damage_record(record: Path, damage: str) -> None:
@@ -287,7 +288,7 @@ def test_an_unreadable_grade_record_makes_that_student_an_error_not_a_crash(grad
     parts = shards(classroom, tmp_path, 3)
     damaged, student = a_graded_student(parts, grading)
     damage_record(damaged / student / "grade.json", damage)
-    batch.merge(parts, tmp_path / "merged")
+    merge(parts, tmp_path / "merged")
     merged, expected = rows(tmp_path / "merged"), rows(whole)
     assert merged[student]["status"].startswith("error: grade.json could not be read")
     assert merged[student]["total"] == ""
@@ -305,7 +306,7 @@ def test_a_student_of_an_unfinished_shard_is_an_error_not_a_crash(grading, class
     for file in (shard / student).iterdir():
         file.unlink()
     (shard / student).rmdir()
-    batch.merge(parts, tmp_path / "merged")
+    merge(parts, tmp_path / "merged")
     assert rows(tmp_path / "merged")[student]["status"] == "error: no grading record"
 
 
@@ -315,12 +316,12 @@ def test_merging_again_leaves_no_earlier_score_for_a_student_now_in_error(gradin
     ones."""
     parts = shards(classroom, tmp_path, 3)
     merged = tmp_path / "merged"
-    batch.merge(parts, merged)
+    merge(parts, merged)
     shard, student = a_graded_student(parts, grading)
     for stale in ("grade.json", "results.json", "feedback.md"):
         (shard / student / stale).unlink()
     (shard / student / "grading.json").write_text(json.dumps({"status": "error", "reason": "GraderFault: x"}))
-    batch.merge(parts, merged)
+    merge(parts, merged)
     assert rows(merged)[student]["status"] == "error: GraderFault: x"
     assert sorted(p.name for p in (merged / student).iterdir()) == ["grading.json"]
 
@@ -333,7 +334,7 @@ def test_class_reports_come_from_the_grade_record_never_from_results_json(gradin
     shard, student = a_graded_student(parts, grading)
     (shard / student / "results.json").write_text("{")
     (shard / student / "feedback.md").unlink()
-    batch.merge(parts, tmp_path / "merged")
+    merge(parts, tmp_path / "merged")
     for name in ("grades.csv", "summary.md"):
         assert (tmp_path / "merged" / name).read_text() == (whole / name).read_text(), name
 
@@ -343,7 +344,7 @@ def test_a_grade_record_of_another_lab_is_an_error(grading, classroom, tmp_path)
     shard, student = a_graded_student(parts, grading)
     record = shard / student / "grade.json"
     record.write_text(record.read_text().replace(f'"lab": "{LAB.id}"', '"lab": "another_lab"'))
-    batch.merge(parts, tmp_path / "merged")
+    merge(parts, tmp_path / "merged")
     assert rows(tmp_path / "merged")[student]["status"] == (
         "error: grade.json is a grade of another lab (another_lab, parts 1, 2, 3, 4, 5)")
 
@@ -352,13 +353,13 @@ def test_a_grade_record_of_another_lab_is_an_error(grading, classroom, tmp_path)
 def counted(grading, monkeypatch) -> list[str]:
     """The students `grade_one` is called for (as `grading` grades them)."""
     calls: list[str] = []
-    grade_one = batch.grade_one
+    grade_one = worker.grade_one
 
     def counting(student, *args, **kwargs):
         calls.append(student)
         return grade_one(student, *args, **kwargs)
 
-    monkeypatch.setattr(batch, "grade_one", counting)
+    monkeypatch.setattr(worker, "grade_one", counting)
     return calls
 
 
