@@ -13,6 +13,7 @@ import pytest
 
 from autograder.errors import GraderFault
 from autograder.grading.class_reports import summary_md
+from autograder.grading.results import Grade
 from autograder.runner import audit, landlock, syscall_filter
 from autograder.runner.confinement import _beneath_except, missing
 from autograder.runner.spawner import Zygote
@@ -63,7 +64,7 @@ def test_a_weak_sandbox_is_refused_unless_allowed():
 
 def test_summary_says_what_student_code_ran_under_and_warns_when_weak():
     def result(layers):
-        return {"score": 90, "max_score": 90, "tests": [], "extra_data": {"confinement": layers}}
+        return Grade("student", "lab", (), 1.0, layers)
 
     strong = summary_md({"ann": result(FULL), "bo": result(FULL)}, {})
     assert "Student code ran confined (every student): namespaces: direct" in strong
