@@ -14,7 +14,8 @@ from corpus import replace_function
 from autograder.grading import inert
 from autograder.labs.encoders_decoders import LAB_ID
 
-NASTY = r"[/] [bold green]passed[/] \x1b[2J\x1b]0;pwned\x07 \u202egnp.exe <script>alert(1)</script> | x"
+NASTY = (r"[/] [bold green]passed[/] \x1b[2J\x1b]0;pwned\x07 \u202egnp.exe <script>alert(1)</script> | x"
+         r" lone \ud800 surrogate")
 RAISES = f'''def softmax(logits, dim=-1):
     raise ValueError("{NASTY}")
 '''
@@ -23,6 +24,7 @@ FOLDER = '=HYPERLINK("evil")'
 
 def test_plain_drops_control_characters_but_keeps_lines():
     assert inert.plain("a\x1b[2Jb\x07c\u202ed\ne\tf\x9b") == "a[2Jbcd\ne\tf"
+    assert inert.plain("a\ud800b\udfffc") == "a\ufffdb\ufffdc"  # lone surrogates: no file could hold them
 
 
 def test_terminal_text_is_printed_not_read_as_markup():
@@ -56,6 +58,7 @@ def test_a_hostile_message_and_folder_name_stay_inert_in_every_output(repo, tmp_
     assert "[bold green]passed[/]" in single.stdout  # printed as the student wrote it
     feedback = (tmp_path / "one" / "feedback.md").read_text(encoding="utf-8")
     assert "<script>" not in feedback and "&lt;script&gt;" in feedback and "\x1b" not in feedback
+    assert "lone \ufffd surrogate" in feedback  # no UTF-8 file can hold a lone surrogate
     results = json.loads((tmp_path / "one" / "results.json").read_text(encoding="utf-8"))
     assert not any("\x1b" in test["output"] for test in results["tests"])
 

@@ -14,12 +14,13 @@ import re
 # C0 controls but tab and newline, DEL, C1 controls, and the bidirectional overrides and isolates that can
 # make text read differently from what it is.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # alone in a str (code can make them): no UTF-8 file holds one
 _FORMULA_START = ("=", "+", "-", "@", "\t")  # after `plain`, which removes "\r"
 
 
 def plain(text: object) -> str:
-    """`text` without control characters (newlines and tabs kept)."""
-    return _CONTROL.sub("", str(text))
+    """`text` without control characters (newlines and tabs kept), lone surrogates shown as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub("", str(text)))
 
 
 def terminal(text: object) -> str:
