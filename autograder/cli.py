@@ -219,47 +219,47 @@ def cmd_grade_all(args) -> int:
     from collections import Counter
 
     from autograder.grading import batch, worker
-    from autograder.grading.inert import plain
 
     if args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     lab, models = _grading_setup(args)
     _isolation_policy(args)
     try:
-        outcomes, unmatched = batch.grade_all(lab, args.root, args.out, models, jobs=args.jobs,
+        statuses, unmatched = batch.grade_all(lab, args.root, args.out, models, jobs=args.jobs,
                                               resume=args.resume, shard=args.shard, roster=args.roster)
     finally:
         worker.close()
-    counts = Counter(status for status, _ in outcomes.values())
+    counts = Counter(status for status, _ in statuses.values())
     print(f"Graded {counts['graded']}, missing {counts['missing']}, errors {counts['error']}; "
           f"wrote {args.out / 'grades.csv'} and {args.out / 'summary.md'}")
-    _report_unmatched(unmatched)
-    if counts["error"]:
-        print(f"autograder: the grader failed for {counts['error']} student(s); no score is recorded for "
-              "them (fix the fault, then run again with --resume):", file=sys.stderr)
-        for student, (status, reason) in sorted(outcomes.items()):
-            if status == "error":
-                print(f"  {plain(student)}: {plain(reason)}", file=sys.stderr)
-        return 1
-    return 0
+    return _report_class(statuses, unmatched)
 
 
 def cmd_merge(args) -> int:
     from autograder.grading import shards
 
-    unmatched = shards.merge(args.shards, args.out, args.roster)
+    statuses, unmatched = shards.merge(args.shards, args.out, args.roster)
     print(f"Merged {len(args.shards)} shard(s) into {args.out / 'grades.csv'} and {args.out / 'summary.md'}")
-    _report_unmatched(unmatched)
-    return 0
+    return _report_class(statuses, unmatched)
 
 
-def _report_unmatched(unmatched: dict[str, str]) -> None:
+def _report_class(statuses: dict[str, tuple[str, str]], unmatched: dict[str, str]) -> int:
+    """On stderr: the folders matched to nobody on the roster, and the students the grader failed for;
+    the exit code: 1 when there are such students (no score is recorded for them), else 0."""
     from autograder.grading.inert import plain
 
     if unmatched:
         print("Repositories matched to nobody on the roster:", file=sys.stderr)
         for folder, why in sorted(unmatched.items()):
             print(f"  {plain(folder)}: {plain(why)}", file=sys.stderr)
+    errors = {student: reason for student, (status, reason) in statuses.items() if status == "error"}
+    if not errors:
+        return 0
+    print(f"autograder: the grader failed for {len(errors)} student(s); no score is recorded for them (fix "
+          "the fault, then grade them again with grade-all --resume):", file=sys.stderr)
+    for student, reason in sorted(errors.items()):
+        print(f"  {plain(student)}: {plain(reason)}", file=sys.stderr)
+    return 1
 
 
 COMMANDS = {"models": cmd_models, "grade": cmd_grade, "grade-all": cmd_grade_all, "merge": cmd_merge,

@@ -178,7 +178,8 @@ def test_merged_shards_write_what_one_run_writes(grading, classroom, tmp_path, n
     listed = [set(json.loads((s / "shard.json").read_text())["students"]) for s in parts]
     assert sum(map(len, listed)) == len(set().union(*listed)) == len(rows(whole))  # a partition of the class
 
-    assert merge(parts, tmp_path / "merged") == {}
+    statuses, unmatched = merge(parts, tmp_path / "merged")
+    assert unmatched == {} and statuses[FAULTY][0] == "error" and statuses[EMPTY][0] == "missing"
     merged = tmp_path / "merged"
     for name in ("grades.csv", "summary.md"):
         assert (merged / name).read_text() == (whole / name).read_text(), name
@@ -207,7 +208,7 @@ def test_a_roster_keys_merged_grades_as_it_keys_one_run(grading, classroom, tmp_
     roster.write_text("identifier,github_username,name\n" +
                       "".join(f"id-{name},{name},{name.title()} Doe\n" for name in listed))
     whole = grade(classroom, tmp_path / "whole", roster=roster)
-    unmatched = merge(shards(classroom, tmp_path, 3), tmp_path / "merged", roster)
+    _, unmatched = merge(shards(classroom, tmp_path, 3), tmp_path / "merged", roster)
     for name in ("grades.csv", "grades-nbgrader.csv", "summary.md"):
         assert (tmp_path / "merged" / name).read_text() == (whole / name).read_text(), name
     assert set(rows(tmp_path / "merged")) == {f"id-{name}" for name in listed}
@@ -296,6 +297,19 @@ def test_an_unreadable_grade_record_makes_that_student_an_error_not_a_crash(grad
     assert merged == expected
     failed = ", ".join(sorted([FAULTY, student]))
     assert f"The grader failed for 2 student(s): {failed}." in (tmp_path / "merged/summary.md").read_text()
+
+
+def test_merge_exits_1_naming_every_student_the_grader_failed_for(grading, classroom, tmp_path, capsys):
+    """As grade-all does: a merged class with grader failures (a fault in a shard, a record damaged since) is
+    not a finished grading."""
+    parts = shards(classroom, tmp_path, 3)
+    damaged, student = a_graded_student(parts, grading)
+    damage_record(damaged / student / "grade.json", "truncated")
+    capsys.readouterr()
+    assert cli.main(["merge", *map(str, parts), "--out", str(tmp_path / "merged")]) == 1
+    err = capsys.readouterr().err
+    assert "the grader failed for 2 student(s)" in err and f"  {student}: grade.json could not be read" in err
+    assert f"  {FAULTY}: " in err
 
 
 def test_a_student_of_an_unfinished_shard_is_an_error_not_a_crash(grading, classroom, tmp_path):

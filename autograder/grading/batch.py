@@ -120,8 +120,8 @@ def grade_all(lab: Lab, root: Path, out: Path, models: str, jobs: int = 1, resum
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-        unmatched = write_class_reports(lab, out, sorted(outcomes), entries)
-    return outcomes, unmatched
+        reported = write_class_reports(lab, out, sorted(outcomes), entries)
+    return reported
 
 
 def _announce_confinement(layers: dict[str, str]) -> None:

@@ -21,10 +21,12 @@ from autograder.grading.roster import nbgrader_export
 
 
 def write_class_reports(lab: Lab, out: Path, students: list[str],
-                        entries: list | None = None) -> dict[str, str]:
+                        entries: list | None = None) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
     """grades.csv, summary.md and scores.png from the students' folders under `out`; with a roster, also
-    grades-nbgrader.csv. Returns the folders matched to nobody on the roster, each with the reason."""
-    rows, grades, problems = [], {}, {}
+    grades-nbgrader.csv. Returns each student's (status, reason) as the reports give it (a record that
+    cannot be read makes an error), and the folders matched to nobody on the roster, each with the reason.
+    """
+    rows, grades, problems, statuses = [], {}, {}, {}
     for student in students:
         stamp = read_stamp(out / student / STAMP)
         status, reason = stamp.get("status", "error"), stamp.get("reason", "no grading record")
@@ -34,6 +36,7 @@ def write_class_reports(lab: Lab, out: Path, students: list[str],
                 grade = grades[student] = read_grade(out / student, lab)
             except RecordError as exc:  # damaged or lost, say on its way from a shard's machine
                 status, reason = "error", str(exc)
+        statuses[student] = status, reason
         if status != "graded":
             problems[student] = f"{status}: {reason}"
         rows.append(grade_row(lab, student, grade,
@@ -49,7 +52,7 @@ def write_class_reports(lab: Lab, out: Path, students: list[str],
     write_atomic(out / "summary.md", summary_md(grades, problems))
     if grades:
         score_plot(grades, out / "scores.png")
-    return unmatched
+    return statuses, unmatched
 
 
 def grade_columns(lab: Lab) -> list[str]:
