@@ -17,9 +17,9 @@ A solution cell whose ``grade_id`` starts with ``optional_`` is an optional exer
 others, checked for leaks like the others, but worth no points and not among the graded functions.
 
 Every student notebook also gets the lab's runtime cell, right before the lab's setup cell (``grade_id``
-``setup``): its text is ``templates/setup_cell.py``, the same in every part. It gets the lab's runtime when
-the notebook runs on its own (as on Colab) and says which models the notebook loads (``MODELS``); where the
-runtime is installed already, as under the grader, it installs nothing.
+``setup``): its text is ``templates/setup_cell.py.jinja``, the same in every part of a lab. It gets the lab's
+runtime when the notebook runs on its own (as on Colab) and says which models the notebook loads
+(``MODELS``); where the runtime is installed already, as under the grader, it installs nothing.
 
 The ``.ipynb`` is the stub read by Jupytext, with cell ids derived from ``grade_id`` (or the cell index among
 the solution's cells; the runtime cell's is ``lab-runtime``) so that the same solutions always give the same
@@ -48,7 +48,7 @@ _KINDS = {"SOLUTION": "solution", "HIDDEN TESTS": "grade", "MARK SCHEME": "task"
 _ANSWER_STUB = "YOUR ANSWER HERE"
 OPTIONAL_PREFIX = "optional_"
 SETUP_ID = "setup"  # grade_id of a lab's setup cell: the runtime cell goes right before it
-RUNTIME_CELL = "setup_cell.py"  # its template (render.py)
+RUNTIME_CELL = "setup_cell.py.jinja"  # its template (render.py)
 RUNTIME_TAG = "lab-runtime"  # the runtime cell's tag and cell id
 
 

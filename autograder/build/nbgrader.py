@@ -275,7 +275,7 @@ def build(lab: Lab, root: Path, out: Path) -> list[Path]:
         files[source / f"{solution.stem}.ipynb"] = nbformat.writes(notebook).rstrip("\n") + "\n"
     if not files:
         raise UsageError(f"{solutions} holds no part notebooks")
-    files[out / "nbgrader_config.py"] = render("nbgrader/nbgrader_config.py", course_id=course_id(lab),
+    files[out / "nbgrader_config.py"] = render("nbgrader/nbgrader_config.py.jinja", course_id=course_id(lab),
                                                cell_timeout=CELL_TIMEOUT,
                                                hidden_cell_timeout=HIDDEN_CELL_TIMEOUT)
     files[out / "README.md"] = render("nbgrader/README.md", lab=lab, manual=_manual_parts(lab),

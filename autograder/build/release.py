@@ -16,8 +16,8 @@ What students get, generated from the repository (never edited by hand):
 - ``.github/workflows/classroom.yml`` in the current Classroom shape: one command-grader step per
   autograded part (its points as ``max-score``, variables inline), an optional hidden-test step, the
   step-summary table and the grading reporter;
-- a student ``README.md`` (the lab's ``student_readme.md``), ``.gitignore`` and ``.github/INSTRUCTORS.md`` (a
-  copy of ``docs/classroom.md``).
+- a student ``README.md`` (the lab's ``student_readme.md.jinja``), ``.gitignore`` and
+  ``.github/INSTRUCTORS.md`` (a copy of ``docs/classroom.md``).
 
 The build refuses to write anything if a solution line or a solution's logic (``leaks.py``), a hidden
 suite, a mark scheme or a gradebook would land in the release. Output is deterministic: sorted, no timestamps.
@@ -69,7 +69,7 @@ RUNTIME = (
     "labs/__init__.py",
 )
 VENDOR = "models/vendor"
-STUDENT_README = "student_readme.md"  # in the lab's folder: the release's README.md
+STUDENT_README = "student_readme.md.jinja"  # a template in the lab's folder: the release's README.md
 # The runtime as a wheel, for notebooks that run on their own (Colab). It pins the libraries the notebooks
 # use as constraints.txt does, except torch: any torch will do, and Colab's own (a CUDA build) must stay.
 RUNTIME_PINNED = ("transformers", "tokenizers", "safetensors", "huggingface-hub")
@@ -170,7 +170,7 @@ def workflow(lab: Lab) -> str:
 
 
 def readme(lab: Lab, root: Path) -> str:
-    """The release's README.md: the lab's own template (``student_readme.md``), with its parts and pins."""
+    """The release's README.md from the lab's own template (``student_readme.md.jinja``): parts and pins."""
     pins = constraints(root)
     return render(STUDENT_README, lab.folder, lab=lab, torch=pins["torch"][1],
                   jupyterlab=pins["jupyterlab"][1])

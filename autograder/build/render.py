@@ -1,6 +1,7 @@
 """Every generated text file from its template, by one mechanism: Jinja2.
 
-Templates live in ``autograder/build/templates/`` (a lab's own, its student README, in the lab's folder).
+Templates are ``*.jinja`` files in ``autograder/build/templates/`` (a lab's own, its student README, in the
+lab's folder): none is a module of the package, whatever it renders.
 Variables are written ``{[ name ]}`` and blocks ``{% for ... %}``, so GitHub's ``${{ ... }}``, bash's
 ``${#x}`` and Python's braces stay literal. A name a template uses but is not given is an error, never an
 empty string in a student's file.

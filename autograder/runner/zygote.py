@@ -24,7 +24,7 @@ import time
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 
 
-def warm_up(resolved: str, lab: str) -> None:
+def warm_up(resolved: str, lab_needs: str) -> None:
     """Load the lab's models from the model set the parent resolved (`ModelSet.to_json`) and guard its
     forbidden families: children inherit them, and the set itself, so they never read a model-set file or a
     model folder."""
@@ -36,7 +36,7 @@ def warm_up(resolved: str, lab: str) -> None:
     from autograder.models.registry import pin
     from autograder.runner import child, guards
 
-    needs = json.loads(lab)
+    needs = json.loads(lab_needs)
     model_set = ModelSet.from_json(resolved)
     pin(model_set.name, model_set)
     child.MODEL_SPEC, child.FORBIDDEN = model_set.name, needs["forbidden"]
