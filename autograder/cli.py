@@ -71,6 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
                            help="GitHub Classroom roster: key grades.csv by its identifier")
     _lab_and_models(grade_all)
 
+    autograde = sub.add_parser("nbgrader-autograde", help="autograde an nbgrader course's submitted/ with "
+                               "grade-all and record the grades in its gradebook, as nbgrader autograde does")
+    autograde.add_argument("course", type=Path, help="the course folder (autograder build nbgrader's)")
+    _weak_isolation_option(autograde)
+    autograde.add_argument("--jobs", type=int, default=1, help="students graded in parallel (default 1)")
+    autograde.add_argument("--force", action="store_true",
+                           help="grade and record every student again (default: only new or changed "
+                                "submissions, so an interrupted run goes on where it stopped)")
+    _lab_and_models(autograde)
+
     merge = sub.add_parser("merge", help="combine the outputs of grade-all --shard runs")
     merge.add_argument("shards", type=Path, nargs="+", metavar="DIR")
     merge.add_argument("--out", type=Path, required=True, help="output folder")
@@ -235,6 +245,36 @@ def cmd_grade_all(args) -> int:
     return _report_class(statuses, unmatched)
 
 
+def cmd_nbgrader_autograde(args) -> int:
+    from autograder.grading import batch, worker
+
+    course = args.course
+    if not (course / "nbgrader_config.py").is_file():
+        raise UsageError(f"{course} is not an nbgrader course (no nbgrader_config.py); write one with "
+                         "autograder build nbgrader")
+    if not (course / "submitted").is_dir():
+        raise UsageError(f"{course} has no submitted/ folder: collect the submissions first")
+    try:
+        from autograder.integrations import nbgrader_record
+    except ImportError as exc:
+        raise UsageError(f"nbgrader-autograde needs nbgrader ({exc}): install the nbgrader extra") from None
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    args.out = course / nbgrader_record.RECORDS
+    lab, models = _grading_setup(args)
+    _isolation_policy(args)
+    try:
+        statuses, _ = batch.grade_all(lab, course, args.out, models, jobs=args.jobs, resume=not args.force)
+    finally:
+        worker.close()
+    failed = sorted(student for student, (status, _) in statuses.items() if status == "error")
+    recorded = nbgrader_record.record(course, lab.id, args.out, failed, args.force)
+    print(f"Graded {len(statuses) - len(failed)} of {len(statuses)} students; "
+          + (f"recorded them in {course / 'gradebook.db'} and {course / 'autograded'}" if recorded == 0 else
+             "nbgrader could not record every one of them (its errors are above)"))
+    return max(_report_class(statuses, {}), recorded)
+
+
 def cmd_merge(args) -> int:
     from autograder.grading import shards
 
@@ -263,7 +303,7 @@ def _report_class(statuses: dict[str, tuple[str, str]], unmatched: dict[str, str
 
 
 COMMANDS = {"models": cmd_models, "grade": cmd_grade, "grade-all": cmd_grade_all, "merge": cmd_merge,
-            "build": cmd_build}
+            "build": cmd_build, "nbgrader-autograde": cmd_nbgrader_autograde}
 
 
 def main(argv: list[str] | None = None) -> int:

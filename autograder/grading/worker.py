@@ -17,14 +17,18 @@ from autograder.grading.submission import Submission
 from autograder.runner.spawner import Zygote
 
 _zygote: Zygote | None = None  # the grader's, inherited by its --jobs workers
+_lab = ""  # the lab it serves
 
 
 def zygote(lab: Lab, models: str, hide: tuple[Path, ...] = ()) -> Zygote:
-    """This process's zygote for `lab`, started on first use, whose children never see `hide` nor the lab's
-    secrets; while it warms up, this process loads its own reference models, so the two start-up costs
-    overlap."""
-    global _zygote
+    """This process's zygote for `lab`, started on first use (or when another lab's is running), whose
+    children never see `hide` nor the lab's secrets; while it warms up, this process loads its own reference
+    models, so the two start-up costs overlap."""
+    global _zygote, _lab
+    if _zygote is not None and _lab != lab.id:
+        close()
     if _zygote is None:
+        _lab = lab.id
         from autograder.models import load_pair
 
         _zygote = Zygote(models, hide=(*lab.secrets, *hide), roles=lab.roles, forbidden=lab.forbidden)
@@ -58,6 +62,19 @@ def fork_workers(lab: Lab, jobs: int, models: str, hide: tuple) -> ProcessPoolEx
     pool = ProcessPoolExecutor(jobs, mp_context=get_context("fork"))
     pool.submit(int).result()  # a fork pool starts all its workers at the first task: now, thread-free
     return pool
+
+
+def processes() -> set[int]:
+    """The pids of the zygote and of the children it forked, if it is running."""
+    if _zygote is None:
+        return set()
+    import psutil
+
+    try:
+        root = psutil.Process(_zygote.process.pid)
+        return {root.pid, *(child.pid for child in root.children(recursive=True))}
+    except psutil.Error:
+        return set()
 
 
 def close() -> None:

@@ -26,9 +26,9 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from autograder.grading.inert import plain
 from autograder.grading.results import FILE as RECORD
 from autograder.grading.results import Grade, RecordError, TestResult
+from autograder.integrations.nbgrader_cells import failure, passed_line
 
 # stderr that transformers, torch, tokenizers and huggingface_hub print on their own (nbgrader's IgnorePattern
 # drops a stderr output that matches, so that a warning does not zero a test cell). Literals only, no
@@ -49,7 +49,7 @@ _BRIDGE_FLAG = "AUTOGRADER_NBGRADER_BRIDGE"
 _results: dict[str, dict[str, dict] | str] = {}  # part stem -> test_id -> test, or why grading failed
 
 
-def _lab_part(part_stem: str):
+def lab_part(part_stem: str):
     """(lab, part) of the one lab found (see autograder.labs) that has a part `part_stem`."""
     from autograder.course import available, find
 
@@ -86,7 +86,7 @@ def grader_environment() -> dict[str, str]:
 def grade_part(part_stem: str, folder: Path | None = None) -> dict[str, TestResult] | str:
     """Grade ``<folder>/<part_stem>.ipynb`` (default: the working folder) with the standalone grader:
     test_id -> its result (from the grader's record, grade.json), or a message saying why grading failed."""
-    lab, part = _lab_part(part_stem)
+    lab, part = lab_part(part_stem)
     notebook = (folder or Path.cwd()) / f"{part_stem}.ipynb"
     if not notebook.is_file():
         return f"the notebook {notebook.name} was not found next to the kernel ({notebook.parent})"
@@ -138,8 +138,7 @@ def hidden_test(part_stem: str, test_id: str) -> None:
     test = results.get(test_id)
     if test is None:
         _fail(f"{test_id}: the grader did not report this test")
-    name, points = f"Q{test.number} {test.name}", test.points
     if test.passed:
-        print(f"✓ {name} ({points:g} / {points:g} point{'s' * (points != 1)})")
+        print(passed_line(test))
         return None
-    _fail(f"{name}: {plain(test.message) or 'failed'} (0 / {points:g} point{'s' * (points != 1)})")
+    _fail(failure(test))

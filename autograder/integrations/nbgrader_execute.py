@@ -21,6 +21,7 @@ import ctypes
 import os
 import resource
 import signal
+import sys
 import time
 
 import psutil
@@ -28,8 +29,9 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Bool, Integer
 
+from autograder.integrations.nbgrader_cells import answer, by_call, hidden_call
 from autograder.runner.confinement import user_task_count
 from autograder.runner.zygote import PR_SET_CHILD_SUBREAPER
 
@@ -59,6 +61,13 @@ def _timeout_error(timeout: int | None) -> dict:
                           "restarted for the next cells"]}
 
 
+def _warm_processes() -> set[int]:
+    """The warm grader's zygote and its children, if this run started one (nbgrader_warm.py): no cell's.
+    Looked up, not imported: importing the grader costs every nbgrader command torch's start-up."""
+    worker = sys.modules.get("autograder.grading.worker")
+    return worker.processes() if worker else set()
+
+
 def _reap_orphans(keep: set[int]) -> None:
     """Reap the dead among this process's children but `keep`: processes re-parented here (this process is
     a subreaper) that ended, such as a grader's or a killed fork bomb's. Unreaped, each holds its pid and
@@ -71,8 +80,10 @@ def _reap_orphans(keep: set[int]) -> None:
 
 def _leftovers(kernel: int) -> bool:
     """Whether the kernel has live processes of its own, or live orphans of them were re-parented here."""
+    keep = {kernel, *_warm_processes()}  # the warm grader's are no cell's
+
     def live(procs) -> bool:
-        return any(p.pid != kernel and p.status() != psutil.STATUS_ZOMBIE for p in procs)
+        return any(p.pid not in keep and p.status() != psutil.STATUS_ZOMBIE for p in procs)
 
     with contextlib.suppress(psutil.Error):
         if live(psutil.Process(kernel).children()):
@@ -107,7 +118,30 @@ class ResilientExecute(Execute):
                                "MiB (a memory bomb fails there)").tag(config=True)
     kernel_max_processes = Integer(256, help="processes and threads a kernel may add; the kernel ignores "
                                    "this limit for root").tag(config=True)
+    warm_grader = Bool(True, help="answer the hidden-test cells from one grader kept warm for the whole run "
+                       "(nbgrader_warm.py); False: each notebook's hidden cells start the standalone grader "
+                       "from the kernel").tag(config=True)
     _restart = False  # the kernel died, timed out or was killed: restart it before the next cell runs
+    _tests: dict | None = None  # the warm grader's results for the notebook being run, by hidden-cell call
+
+    def preprocess(self, nb, resources=None, km=None):
+        """nbconvert's, after grading the student's submission with the warm grader if the notebook has
+        hidden-test cells: before the kernel runs any of the student's code."""
+        self._tests = None
+        calls = [call for call in map(hidden_call, nb.cells) if call]
+        if self.warm_grader and calls:
+            from autograder.integrations.nbgrader_warm import warm_grade
+
+            about = resources["nbgrader"]
+            grade = warm_grade(self.config, about["student"], about["assignment"], calls[0][0], self.log)
+            self._tests = by_call(grade)
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        """A hidden-test cell is answered from the warm grader's results, not run; any other cell runs."""
+        if self._tests is not None and answer(cell, self._tests, resources["nbgrader"]["student"]):
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)
 
     def timeout_func(self, cell) -> int | None:
         """nbclient's per-cell timeout: a grade cell grades a whole part, any other cell gets ``timeout``."""
@@ -174,14 +208,14 @@ class ResilientExecute(Execute):
         kernel = getattr(self.km.provisioner, "process", None) if self.km else None
         if kernel is None:
             return
-        _reap_orphans(keep={kernel.pid})
+        _reap_orphans(keep={kernel.pid, *_warm_processes()})
         if not _leftovers(kernel.pid):
             return
         self.log.warning("A cell left processes running: killing them and restarting the kernel")
         with contextlib.suppress(OSError):
             os.killpg(kernel.pid, signal.SIGKILL)  # the kernel leads its own session and group
         for _ in range(500):  # until none is left, zombies too: they hold their pids until reaped
-            if not _kill_descendants(keep={kernel.pid}):
+            if not _kill_descendants(keep={kernel.pid, *_warm_processes()}):
                 break
             time.sleep(0.01)
         cell.outputs.append(NotebookNode(
