@@ -1,6 +1,6 @@
 """How fast the grader is, side by side with what it replaces, on this machine. Prints ratios, writes JSON.
 
-    python benchmarks/grading_speed.py [--n 30] [--nbgrader-n 30] [--out benchmarks/results.json]
+    python benchmarks/grading_speed.py [--n 30] [--nbgrader-n 10] [--out benchmarks/results.json]
     python benchmarks/grading_speed.py --baseline DIR [--n 20] [--rounds 3]
 
 Four measurements on the offline kit, one after another in this one run:
@@ -10,9 +10,17 @@ Four measurements on the offline kit, one after another in this one run:
    (the sum of PSS, so pages the forked children share with the zygote count once).
 2. The marginal cost of one more submission: grade-all of N and of N/2, (T(N) - T(N/2)) / (N/2), for
    --jobs 1 and --jobs 2.
-3. `nbgrader autograde` of the same submissions on the course `autograder build nbgrader` writes (the
-   stock nbgrader pipeline: one kernel per notebook, one notebook after another). nbgrader is slow, so
-   --nbgrader-n may grade fewer of the same submissions; its per-submission time is then what is compared.
+3. The nbgrader course `autograder build nbgrader` writes, filled from the same submissions in
+   `submitted/` in four ways, each on a fresh copy (nbgrader is slow, so --nbgrader-n may take fewer of
+   the same submissions; per-submission times are then what is compared):
+   - `autograder nbgrader-autograde --jobs 2`, then `nbgrader export` (from submitted/ to grades.csv), of
+     all N submissions, as grade-all;
+   - stock `nbgrader autograde` (one kernel per notebook, one notebook after another), its hidden-test
+     cells answered by the warm grader;
+   - the same with `--ResilientExecute.warm_grader=False`: each notebook's hidden cells start the
+     standalone grader in a fresh process, as before the warm grader;
+   - nbgrader's floor: `nbgrader autograde` of the same notebooks with the hidden-test cells removed
+     (from the source notebooks and from the submissions), so nothing is graded but the kernels run.
 4. `autograder grade` of one solution against the bare cost of executing the same four solution notebooks
    once, in one plain Python process.
 
@@ -110,18 +118,58 @@ def grade_all(root: Path, names: list[str], jobs: int, work: Path, grader: Path 
     return result
 
 
-def nbgrader_autograde(root: Path, names: list[str], work: Path) -> dict:
-    course = work / "course"
+NBGRADER = [sys.executable, "-m", "nbgrader"]
+
+
+def nbgrader_course(root: Path, names: list[str], course: Path, floor: bool = False) -> Path:
+    """The built course with `names` in submitted/; for the floor, without any hidden-test cell."""
+    import nbformat
+
+    from autograder.integrations.nbgrader_cells import hidden_call
+
     subprocess.run([sys.executable, "-m", "autograder", "build", "nbgrader", "--out", str(course)], env=ENV,
                    check=True, capture_output=True)
-    nbgrader = [sys.executable, "-m", "nbgrader"]
-    subprocess.run([*nbgrader, "generate_assignment", LAB, "--force"], cwd=course, env=ENV, check=True,
+    hidden: set[str] = set()
+    for path in (course / "source" / LAB).glob("*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        hidden |= {c.metadata["nbgrader"]["grade_id"] for c in notebook.cells if hidden_call(c)}
+        if floor:
+            notebook.cells = [c for c in notebook.cells if not hidden_call(c)]
+            nbformat.write(notebook, path)
+    subprocess.run([*NBGRADER, "generate_assignment", LAB, "--force"], cwd=course, env=ENV, check=True,
                    capture_output=True)
     for name in names:
         shutil.copytree(root / "plain" / name, course / "submitted" / name / LAB)
-    result = measure([*nbgrader, "autograde", LAB], cwd=course)
-    result["per_submission"] = round(result["seconds"] / len(names), 2)
-    return result
+        for path in (course / "submitted" / name / LAB).glob("*.ipynb") if floor else ():
+            notebook = nbformat.read(path, as_version=4)
+            notebook.cells = [c for c in notebook.cells
+                              if c.get("metadata", {}).get("nbgrader", {}).get("grade_id") not in hidden]
+            nbformat.write(notebook, path)
+    return course
+
+
+def nbgrader_paths(root: Path, names: list[str], kernels: list[str], work: Path) -> dict:
+    """The four ways of filling the course (see the module doc), each on its own copy: the command with
+    `names` (all N, as grade-all), the ways that run kernels with `kernels` (the first --nbgrader-n)."""
+    ways = {
+        "nbgrader_autograde_command": (False, [[sys.executable, "-m", "autograder", "nbgrader-autograde", ".",
+                                                "--jobs", "2"], [*NBGRADER, "export", "--to", "grades.csv"]]),
+        "nbgrader_autograde_warm": (False, [[*NBGRADER, "autograde", LAB]]),
+        "nbgrader_autograde_before": (False, [[*NBGRADER, "autograde", LAB,
+                                               "--ResilientExecute.warm_grader=False"]]),
+        "nbgrader_floor": (True, [[*NBGRADER, "autograde", LAB]]),
+    }
+    results = {}
+    for way, (floor, commands) in ways.items():
+        students = names if way == "nbgrader_autograde_command" else kernels
+        print(f"{way} of {len(students)} ...", flush=True)
+        course = nbgrader_course(root, students, work / way, floor)
+        runs = [measure(command, cwd=course) for command in commands]
+        seconds = sum(run["seconds"] for run in runs)
+        results[way] = {"n": len(students), "seconds": round(seconds, 2),
+                        "peak_mib": max(run["peak_mib"] for run in runs),
+                        "per_submission": round(seconds / len(students), 2)}
+    return results
 
 
 def bare_execution(work: Path) -> dict:
@@ -166,18 +214,26 @@ def main() -> None:
                 (whole["seconds"] - part["seconds"]) / (args.n - len(half)), 2)
         graded_by_nbgrader = names[: args.nbgrader_n or args.n]
         results["nbgrader_n"] = len(graded_by_nbgrader)
-        print(f"nbgrader autograde of {len(graded_by_nbgrader)} ...", flush=True)
-        results["nbgrader_autograde"] = nbgrader_autograde(work, graded_by_nbgrader, work)
+        results.update(nbgrader_paths(work, names, graded_by_nbgrader, work))
         print("autograder grade of one solution, and bare execution of its notebooks ...", flush=True)
         results["grade_one"] = measure([sys.executable, "-m", "autograder", "grade",
                                         str(work / "plain" / names[0]), "--out", str(work / "one")])
         results["bare_execution"] = bare_execution(work)
-    nb, ga1, ga2 = results["nbgrader_autograde"], results["grade_all_jobs1"], results["grade_all_jobs2"]
+    ga1, ga2 = results["grade_all_jobs1"], results["grade_all_jobs2"]
+    per = {way: results[way]["per_submission"] for way in ("nbgrader_autograde_command",
+                                                           "nbgrader_autograde_warm",
+                                                           "nbgrader_autograde_before", "nbgrader_floor")}
     results["ratios"] = {
-        "nbgrader_per_submission / grade_all_jobs2_per_submission":
-            round(nb["per_submission"] / ga2["per_submission"], 1),
-        "nbgrader_per_submission / grade_all_jobs1_per_submission":
-            round(nb["per_submission"] / ga1["per_submission"], 1),
+        "nbgrader_autograde_command / grade_all_jobs2, per submission":
+            round(per["nbgrader_autograde_command"] / ga2["per_submission"], 2),
+        "nbgrader_autograde_warm / nbgrader_floor": round(per["nbgrader_autograde_warm"]
+                                                          / per["nbgrader_floor"], 2),
+        "nbgrader_autograde_before / nbgrader_autograde_warm": round(per["nbgrader_autograde_before"]
+                                                                     / per["nbgrader_autograde_warm"], 2),
+        "nbgrader_autograde_before / nbgrader_autograde_command": round(
+            per["nbgrader_autograde_before"] / per["nbgrader_autograde_command"], 1),
+        "nbgrader_autograde_before / grade_all_jobs2, per submission":
+            round(per["nbgrader_autograde_before"] / ga2["per_submission"], 1),
         "grade_one / bare_execution": round(results["grade_one"]["seconds"]
                                             / results["bare_execution"]["seconds"], 2),
         "peak_memory_jobs2 / jobs1": round(ga2["peak_mib"] / ga1["peak_mib"], 2),

@@ -193,6 +193,21 @@ def nbgrader_scores(root: Path) -> dict[str, dict[str, tuple[float, bool] | None
     return scores
 
 
+def gradebook_cells(root: Path) -> dict[tuple[str, str, str], tuple[float, bool]]:
+    """(student, notebook, grade id) -> (score, needs manual grading) of every grade cell in the course's
+    gradebook: what two ways of autograding must agree on, cell by cell."""
+    from nbgrader.api import Gradebook
+
+    cells = {}
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        for student in gradebook.students:
+            for submission in student.submissions:
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        cells[student.id, notebook.name, grade.name] = (grade.score, grade.needs_manual_grade)
+    return cells
+
+
 def workflow(out: Path) -> dict:
     return yaml.safe_load((out / ".github" / "workflows" / "classroom.yml").read_text(encoding="utf-8"))
 

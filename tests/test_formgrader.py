@@ -1,6 +1,7 @@
 """A TA grades Part 5 in nbgrader's formgrader, in a real browser, on the course `build nbgrader` writes.
 
-The course README's steps: `nbgrader autograde`, then `jupyter lab` from the course folder, Nbgrader >
+The course README's steps: `autograder nbgrader-autograde` or `nbgrader autograde` (the test runs on a
+course filled each way), then `jupyter lab` from the course folder, Nbgrader >
 Formgrader, Manual Grading, the assignment, `part5_reflection`, a submission: a score and a comment for each
 reflection prompt (the formgrader saves each field when it loses focus). Then `nbgrader generate_feedback`
 and `nbgrader export` must carry what was typed: autograded + manual points out of 100, and the comments.
@@ -12,6 +13,7 @@ import csv
 import html
 import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -45,17 +47,24 @@ def answered(text: str) -> str:
     return text
 
 
-@pytest.fixture(scope="module")
-def graded_course(tmp_path_factory, ta_python) -> Path:
-    """The course with one submission autograded, in the TA's own environment: the reference solution,
-    its reflections answered."""
+@pytest.fixture(scope="module", params=["nbgrader-autograde", "nbgrader autograde"])
+def graded_course(request, tmp_path_factory, ta_python) -> Path:
+    """The course with one submission autograded, in the TA's own environment, by either command: the
+    reference solution, its reflections answered."""
     root = tmp_path_factory.mktemp("formgrader") / "course"
     course.build(LAB, REPO, root)
     nbgrader(root, "generate_assignment", LAB_ID, "--force", python=ta_python)
     parts = {p.stem: (REPO / "solutions" / LAB_ID / f"{p.stem}.py").read_text() for p in PARTS}
     parts[REFLECTION.stem] = answered(parts[REFLECTION.stem])
     write_submission(root / "submitted" / STUDENT / LAB_ID, parts)
-    nbgrader(root, "autograde", LAB_ID, python=ta_python)
+    if request.param == "nbgrader autograde":
+        nbgrader(root, "autograde", LAB_ID, python=ta_python)
+    else:
+        env = {**os.environ, "AUTOGRADER_MODELS": "offline", "HF_HUB_OFFLINE": "1",
+               "PATH": os.pathsep.join([str(ta_python.parent), os.environ.get("PATH", "")])}
+        done = subprocess.run([str(ta_python), "-m", "autograder", "nbgrader-autograde", str(root)], env=env,
+                              capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr[-3000:]
     return root
 
 

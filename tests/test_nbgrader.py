@@ -13,6 +13,7 @@ import html
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -23,7 +24,7 @@ import jupytext
 import nbformat
 import pytest
 from fresh_env import NBGRADER_INSTALL
-from platforms import nbgrader, nbgrader_scores, nbgrader_submission, write_submission
+from platforms import gradebook_cells, nbgrader, nbgrader_scores, nbgrader_submission, write_submission
 
 from autograder.build import nbgrader as course
 from autograder.build import release as release_runtime
@@ -358,6 +359,7 @@ def test_generate_assignment_releases_no_hidden_text_and_no_gradebook(tmp_path):
 
 SAMPLES = ("m_softmax_no_max_shift", "a_monkeypatch_compare", "a_os_exit_and_segfault",
            "a_planted_bridge")
+BEFORE = ("m_softmax_no_max_shift", "stubs")  # also autograded with warm_grader=False
 
 
 @pytest.fixture(scope="module")
@@ -380,9 +382,22 @@ def pipeline(tmp_path_factory, ta_python):
         folder = corpus.materialize(name, root.parent / f"{root.name}-samples" / name)
         nbgrader_submission(folder, submitted / name / LAB_ID)
     students = sorted(p.name for p in submitted.iterdir())
+    filled = root.parent / f"{root.name}-filled"  # the same course, for `autograder nbgrader-autograde`
+    shutil.copytree(root, filled)
+    before = root.parent / f"{root.name}-before"  # and for the hidden cells run in the kernel
+    shutil.copytree(root, before, ignore=lambda folder, names: [n for n in names if folder.endswith(
+        "submitted") and n not in BEFORE])
     start = time.monotonic()
     nbgrader(root, "autograde", LAB_ID, python=ta_python)
     timings["autograde"] = time.monotonic() - start
+    start = time.monotonic()
+    done = subprocess.run([str(ta_python), "-m", "autograder", "nbgrader-autograde", str(filled), "--jobs",
+                           "2"], capture_output=True, text=True, check=False, env=_ta_env(ta_python))
+    assert done.returncode == 0, done.stderr[-3000:]
+    timings["nbgrader-autograde"] = time.monotonic() - start
+    start = time.monotonic()
+    nbgrader(before, "autograde", LAB_ID, "--ResilientExecute.warm_grader=False", python=ta_python)
+    timings[f"autograde without the warm grader ({len(BEFORE)} students)"] = time.monotonic() - start
     start = time.monotonic()
     nbgrader(root, "generate_feedback", LAB_ID, python=ta_python)
     timings["generate_feedback"] = time.monotonic() - start
@@ -396,6 +411,28 @@ def pipeline(tmp_path_factory, ta_python):
     print(f"\nnbgrader pipeline for {len(students)} students: " +
           ", ".join(f"{k} {v:.0f} s" for k, v in timings.items()))
     return root, students, root.parent / f"{root.name}-standalone"
+
+
+def _ta_env(ta_python: Path) -> dict:
+    return {**os.environ, "AUTOGRADER_MODELS": "offline", "HF_HUB_OFFLINE": "1",
+            "PATH": os.pathsep.join([str(ta_python.parent), os.environ.get("PATH", "")])}
+
+
+@pytest.mark.slow
+def test_nbgrader_autograde_command_fills_the_gradebook_as_stock_autograde_cell_by_cell(pipeline):
+    root, students, _ = pipeline
+    stock, filled = gradebook_cells(root), gradebook_cells(root.parent / f"{root.name}-filled")
+    assert {student for student, _, _ in stock} == set(students)
+    assert filled == stock, {k: (filled.get(k), stock.get(k)) for k in {*filled, *stock}
+                             if filled.get(k) != stock.get(k)}
+
+
+@pytest.mark.slow
+def test_hidden_cells_run_in_the_kernel_score_as_the_warm_grader_answers_them(pipeline):
+    root, _, _ = pipeline
+    stock, before = gradebook_cells(root), gradebook_cells(root.parent / f"{root.name}-before")
+    assert {student for student, _, _ in before} == set(BEFORE)
+    assert before == {k: v for k, v in stock.items() if k[0] in BEFORE}
 
 
 @pytest.mark.slow

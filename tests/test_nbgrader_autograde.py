@@ -238,7 +238,56 @@ def test_only_grade_cells_calling_hidden_test_are_hidden_cells():
     answer = _hidden_cell("part1_tokenization", "test_x")
     answer.metadata["nbgrader"]["solution"] = True
     broken = new_code_cell("hidden_test(")
-    broken.metadata["nbgrader"] = {"grade": True}
+    broken.metadata["nbgrader"] = {"grade": True, "grade_id": "b"}
+    added = _hidden_cell("part1_tokenization", "test_x")  # by a student: nbgrader removed its unknown id
+    del added.metadata["nbgrader"]["grade_id"]
     assert cells.hidden_call(plain) is None and cells.hidden_call(answer) is None
-    assert cells.hidden_call(broken) is None
+    assert cells.hidden_call(broken) is None and cells.hidden_call(added) is None
     assert json.loads(json.dumps(cells.outputs(TestResult(1, 1, "n", 1, True))))  # plain JSON for nbformat
+
+
+# -------------------------------------------------------------------------------------------- warm grader
+
+
+def test_the_warm_grader_grades_a_submission_once_as_grade_all_does(filled, monkeypatch):
+    """What stock `nbgrader autograde` answers its hidden cells from: the same grade as grade-all's record,
+    graded once for all of the student's notebooks; and the zygote it keeps is no cell's leftover."""
+    import logging
+
+    from traitlets.config import Config
+
+    from autograder.grading import worker
+    from autograder.integrations import nbgrader_execute, nbgrader_warm
+
+    root, _ = filled
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    log = logging.getLogger("test")
+    try:
+        first = nbgrader_warm.warm_grade(config, "m_softmax_no_max_shift", LAB_ID, "part1_tokenization", log)
+        again = nbgrader_warm.warm_grade(config, "m_softmax_no_max_shift", LAB_ID, "part3_softmax", log)
+        assert again is first
+        recorded = read_grade(root / "grade-all" / "m_softmax_no_max_shift", LAB)
+        assert [(t.test_id, t.passed, t.points) for t in first.tests] == \
+            [(t.test_id, t.passed, t.points) for t in recorded.tests]
+        zygote = worker.processes()
+        assert zygote and zygote <= nbgrader_execute._warm_processes()
+        # This process stands for the kernel: its only child, the zygote, is no cell's leftover.
+        assert not nbgrader_execute._leftovers(kernel=os.getpid())
+        monkeypatch.setattr(nbgrader_execute, "_warm_processes", set)
+        assert nbgrader_execute._leftovers(kernel=os.getpid())  # as it would be, were it not excluded
+    finally:
+        worker.close()
+
+
+def test_a_hidden_cell_is_answered_from_the_warm_grade_and_never_reaches_the_kernel():
+    from autograder.integrations.nbgrader_execute import ResilientExecute
+
+    passed = TestResult(3, 1, "softmax sums to one", 2, True, test_id="test_a")
+    grade = Grade("s", LAB_ID, (PartResult(LAB.part("part3_softmax"), tests=(passed,)),), 1.0)
+    execute = ResilientExecute()
+    execute._tests = cells.by_call(grade)
+    cell = _hidden_cell("part3_softmax", "test_a")
+    assert execute.kc is None  # no kernel: running the cell would fail
+    done, _ = execute.preprocess_cell(cell, {"nbgrader": {"student": "s"}}, 0)
+    assert done.outputs[0].text == "✓ Q3.1 softmax sums to one (2 / 2 points)\n"

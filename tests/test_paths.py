@@ -56,6 +56,7 @@ from fresh_env import NBGRADER_INSTALL, TORCH_INDEX, clean_env, installed, new_v
 from platforms import (
     REPO,
     can_protect_repo,
+    gradebook_cells,
     grader_steps,
     gradescope_machine,
     nbgrader,
@@ -81,7 +82,8 @@ SAMPLES = {n: s for n, s in MANIFEST.items() if n in os.environ.get("PATHS_SAMPL
 GRADED = [part for part in PARTS if part.points]
 KEYS = [f"part{part.number}" for part in GRADED]  # the manifest's and grades.csv's names for the parts
 HIDDEN_STEP = "Run the hidden tests (optional, feedback only)"
-PATHS = ("nbgrader", "gradescope", "classroom_hidden")  # each must give the standalone grader's scores
+# each must give the standalone grader's scores
+PATHS = ("nbgrader", "nbgrader_command", "gradescope", "classroom_hidden")
 FULL = {f"part{part.number}": float(part.points) for part in GRADED}
 Scores = dict[str, float | None]  # part key -> points; None where a path reported no score
 
@@ -130,15 +132,30 @@ def standalone(students: Path, work: Path) -> dict[str, Scores]:
         return {row["student_id"]: _part_scores(row) for row in csv.DictReader(handle)}
 
 
-def nbgrader_course(samples: dict[str, Path], root: Path, python: Path) -> dict[str, Scores]:
-    """One course holding `samples`, autograded by nbgrader with the TA's `python`: sample -> points per
-    part."""
+def nbgrader_course(samples: dict[str, Path], root: Path, python: Path) -> dict[str, dict]:
+    """One course holding `samples`, autograded by nbgrader with the TA's `python`, and a copy of it filled
+    by `autograder nbgrader-autograde`: {"nbgrader": sample -> points per part, "nbgrader_command": the
+    same from the copy, "cells": (student, notebook, grade id) -> (nbgrader's, the copy's) (score, needs
+    manual grading) wherever the two gradebooks differ}."""
     course.build(LAB, REPO, root)
     nbgrader(root, "generate_assignment", LAB_ID, "--force", python=python)
     for name, folder in samples.items():
         nbgrader_submission(folder, root / "submitted" / name / LAB_ID)
+    filled = root.parent / f"{root.name}-command"
+    shutil.copytree(root, filled)
     done = nbgrader(root, "autograde", LAB_ID, check=False, readonly=True, python=python)  # no score: None
     (root / "autograde.log").write_text(f"exit code {done.returncode}\n{done.stdout}\n{done.stderr}")
+    done = subprocess.run([str(python), "-m", "autograder", "nbgrader-autograde", str(filled), "--jobs", "2"],
+                          capture_output=True, text=True, check=False,
+                          env=clean_env(python.parent, AUTOGRADER_MODELS="offline", HF_HUB_OFFLINE="1"))
+    (filled / "autograde.log").write_text(f"exit code {done.returncode}\n{done.stdout}\n{done.stderr}")
+    stock, command = gradebook_cells(root), gradebook_cells(filled)
+    return {"nbgrader": _course_scores(root, samples), "nbgrader_command": _course_scores(filled, samples),
+            "cells": {key: (stock.get(key), command.get(key)) for key in {*stock, *command}
+                      if stock.get(key) != command.get(key)}}
+
+
+def _course_scores(root: Path, samples) -> dict[str, Scores]:
     found = nbgrader_scores(root)
     scores = {}
     for name in samples:
@@ -220,7 +237,8 @@ def proof(tmp_path_factory, scrubbed_home):
         jobs[("gradescope", name)] = (gradescope_run, folder, machine, work / "gradescope" / name)
         jobs[("classroom", name)] = (classroom_run, folder, template, work / "classroom" / name,
                                      scrubbed_home, runner)
-    scores.update(nbgrader={}, gradescope={}, classroom_hidden={})
+    scores.update(nbgrader={}, nbgrader_command={}, gradescope={}, classroom_hidden={})
+    cells: dict = {}  # where nbgrader's and nbgrader-autograde's gradebooks differ
     public: dict[str, dict[str, bool]] = {}
     busy = {"nbgrader": 0.0, "gradescope": 0.0, "classroom": 0.0}
     with ThreadPoolExecutor(2) as pool:
@@ -236,17 +254,23 @@ def proof(tmp_path_factory, scrubbed_home):
             print(f"[{done}/{len(futures)}] {path} {name if path != 'nbgrader' else f'course {name}'}: "
                   f"{seconds:.0f} s", file=sys.stderr, flush=True)
             if path == "nbgrader":
-                scores["nbgrader"].update(result)
+                scores["nbgrader"].update(result["nbgrader"])
+                scores["nbgrader_command"].update(result["nbgrader_command"])
+                cells.update(result["cells"])
             elif path == "gradescope":
                 scores["gradescope"][name] = result
             else:
                 public[name], scores["classroom_hidden"][name] = result
     timings.update(busy, total=time.monotonic() - started)
     summary = summarize(scores, public, timings)
+    summary["lines"].append(f"  nbgrader-autograde's gradebook against nbgrader autograde's: "
+                            f"{len(cells)} grade cells differ")
     (work / "paths-summary.json").write_text(json.dumps({"summary": summary, "scores": scores,
-                                                         "public_steps": public}, indent=2) + "\n")
+                                                         "public_steps": public,
+                                                         "cells": {"/".join(k): v for k, v in cells.items()}},
+                                                        indent=2) + "\n")
     print("\n" + "\n".join(summary["lines"]))
-    return scores, public
+    return scores, public, cells
 
 
 def _timed(fn, *args):
@@ -255,9 +279,9 @@ def _timed(fn, *args):
 
 
 def _path_expected(scores: dict, path: str, name: str) -> Scores | None:
-    """What `path` must score for sample `name`: the standalone grader's scores, or, for nbgrader, the
-    manifest's `nbgrader_expected` where nbgrader behaves differently."""
-    if path == "nbgrader" and "nbgrader_expected" in SAMPLES[name]:
+    """What `path` must score for sample `name`: the standalone grader's scores, or, for nbgrader (either
+    way), the manifest's `nbgrader_expected` where nbgrader behaves differently."""
+    if path.startswith("nbgrader") and "nbgrader_expected" in SAMPLES[name]:
         return {key: float(SAMPLES[name]["nbgrader_expected"][key]) for key in KEYS}
     return scores["standalone"].get(name)
 
@@ -304,7 +328,7 @@ def summarize(scores: dict, public: dict, timings: dict) -> dict:
 
 
 def test_standalone_scores_every_sample_as_its_manifest_says(proof):
-    scores, _ = proof
+    scores, _, _ = proof
     wrong = {n: (scores["standalone"].get(n), _expected(n)) for n in SAMPLES
              if scores["standalone"].get(n) != _expected(n)}
     assert not wrong, f"(got, expected) per sample: {wrong}"
@@ -312,14 +336,19 @@ def test_standalone_scores_every_sample_as_its_manifest_says(proof):
 
 @pytest.mark.parametrize("path", PATHS)
 def test_path_gives_the_standalone_scores(proof, path):
-    scores, _ = proof
+    scores, _, _ = proof
     differ = {n: (scores[path].get(n), _path_expected(scores, path, n)) for n in SAMPLES
               if scores[path].get(n) != _path_expected(scores, path, n)}
     assert not differ, f"({path}, expected) per sample: {differ}"
 
 
+def test_nbgrader_autograde_command_fills_the_gradebook_as_nbgrader_cell_by_cell(proof):
+    _, _, cells = proof
+    assert not cells, f"(nbgrader autograde, nbgrader-autograde) per grade cell: {cells}"
+
+
 def test_classroom_public_steps_pass_correct_work_and_fail_the_stubs(proof):
-    _, public = proof
+    _, public, _ = proof
     correct = [n for n, s in SAMPLES.items() if s["kind"] in ("reference", "alternative")]
     failing = {n: [k for k in KEYS if not public.get(n, {}).get(k)] for n in correct
                if not all(public.get(n, {}).get(k) for k in KEYS)}

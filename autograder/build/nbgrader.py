@@ -280,7 +280,7 @@ def build(lab: Lab, root: Path, out: Path) -> list[Path]:
                                                hidden_cell_timeout=HIDDEN_CELL_TIMEOUT)
     files[out / "README.md"] = render("nbgrader/README.md", lab=lab, manual=_manual_parts(lab),
                                       total=lab.points + sum(p.manual_points for p in lab.parts))
-    files[out / ".gitignore"] = "gradebook.db\nsource/\nsubmitted/\nautograded/\nfeedback/\n"
+    files[out / ".gitignore"] = "gradebook.db\nsource/\nsubmitted/\nautograded/\nfeedback/\ngrade-all/\n"
     for path, text in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")

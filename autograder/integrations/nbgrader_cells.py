@@ -36,9 +36,12 @@ def failure(test: TestResult) -> str:
 
 
 def hidden_call(cell) -> tuple[str, str] | None:
-    """(part stem, test id) that a grade cell's ``hidden_test`` call reports; None for any other cell."""
+    """(part stem, test id) that a grade cell's ``hidden_test`` call reports; None for any other cell. A
+    grade cell without a grade id is none: nbgrader strips the id of a cell its gradebook does not hold (one
+    a student added), and scores no such cell."""
     meta = cell.get("metadata", {}).get("nbgrader", {})
-    if cell.get("cell_type") != "code" or not meta.get("grade") or meta.get("solution"):
+    if (cell.get("cell_type") != "code" or not meta.get("grade") or meta.get("solution")
+            or not meta.get("grade_id")):
         return None
     try:
         tree = ast.parse(cell.get("source", ""))

@@ -5,13 +5,16 @@ student's notebook when its kernel dies. ``ResilientExecute`` gives grade (hidde
 their own; starts each kernel with limits on its memory and processes; kills, with its kernel, the processes
 a cell leaves behind (a fork bomb's copies, a daemon); and restarts a kernel that died (os._exit, a
 segfault, out of memory), timed out or was killed before the next cell, so that every hidden-test cell
-still runs and is scored.
+still runs and is scored. With ``warm_grader`` (the default) it does not run the hidden-test cells at all:
+it grades the student's submission with the warm grader (nbgrader_warm.py) before the kernel starts, and
+answers each hidden-test cell from that grade.
 
 It extends nbclient through its public surface only: the ``timeout_func``, ``on_cell_execute`` and
 ``on_cell_executed`` hooks, the ``error_on_timeout`` reply, ``async_start_new_kernel``,
-``async_execute_cell`` and the ``km``/``kc`` it holds. This module imports nbgrader: only
-``nbgrader_config.py`` imports it, inside nbgrader, so the ``nbgrader`` extra is installed wherever it runs;
-the hidden-test cells import ``nbgrader_bridge``, which needs no nbgrader.
+``async_execute_cell``, nbconvert's ``preprocess`` and ``preprocess_cell``, and the ``km``/``kc`` it holds.
+This module imports nbgrader: only ``nbgrader_config.py`` imports it, inside nbgrader, so the ``nbgrader``
+extra is installed wherever it runs; the hidden-test cells import ``nbgrader_bridge``, which needs no
+nbgrader.
 """
 
 from __future__ import annotations
@@ -129,7 +132,7 @@ class ResilientExecute(Execute):
         hidden-test cells: before the kernel runs any of the student's code."""
         self._tests = None
         calls = [call for call in map(hidden_call, nb.cells) if call]
-        if self.warm_grader and calls:
+        if self.warm_grader and calls and "nbgrader" in (resources or {}):  # an autograde, not a validate
             from autograder.integrations.nbgrader_warm import warm_grade
 
             about = resources["nbgrader"]

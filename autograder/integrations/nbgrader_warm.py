@@ -7,7 +7,7 @@ and student code runs in the zygote's confined children, which never see the cou
 whole submission (``submitted/<student>/<assignment>/``, as handed in) is graded once, before the kernel
 runs any of its cells, and that grade answers the hidden cells of all of the student's notebooks.
 
-    grade = warm_grade(config, "alice", "encoders_decoders", "part3_softmax", log)
+    grade = warm_grade(config, "alice", "<assignment>", "<a part stem of the lab>", log)
 """
 
 from __future__ import annotations
