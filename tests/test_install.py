@@ -24,8 +24,9 @@ from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
 GRADED = [part for part in PARTS if part.points]
 FULL = sum(part.points for part in GRADED)
 
-# nbgrader_execute subclasses nbgrader's Execute, and only nbgrader's configuration imports it (the `nbgrader`
-# extra): without that extra it may fail for want of nbgrader, and for nothing else.
+# nbgrader_execute and nbgrader_record subclass nbgrader's preprocessors; only nbgrader's configuration and
+# `autograder nbgrader-autograde` import them (the `nbgrader` extra): without that extra they may fail for
+# want of nbgrader, and for nothing else.
 IMPORT_EVERY_MODULE = """
 import importlib, pkgutil, autograder
 for module in pkgutil.walk_packages(autograder.__path__, "autograder."):
@@ -34,7 +35,8 @@ for module in pkgutil.walk_packages(autograder.__path__, "autograder."):
     try:
         importlib.import_module(module.name)
     except ModuleNotFoundError as missing:
-        if module.name != "autograder.integrations.nbgrader_execute" or missing.name != "nbgrader":
+        if module.name not in ("autograder.integrations.nbgrader_execute",
+                               "autograder.integrations.nbgrader_record") or missing.name != "nbgrader":
             raise
 print(autograder.__file__)
 """
