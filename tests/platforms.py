@@ -96,7 +96,7 @@ def can_protect_repo() -> bool:
 
 def protected_run(command: list[str], cwd: Path, env: dict | None = None, timeout: float | None = None,
                   kits: tuple[Path, ...] = ()) -> subprocess.CompletedProcess:
-    """`command` in a private mount namespace where this repository (the grader package, installed
+    """`command` in private mount and PID namespaces, where this repository (the grader package, installed
     editable, and its venv) and the offline kits (this process's and `kits`: the reference models) are
     read-only, in a pids cgroup of its own whose every process is killed when the command ends or times out
     (a timeout shows as exit code -9). nbgrader's kernels and the Classroom steps run student code
@@ -115,8 +115,11 @@ def protected_run(command: list[str], cwd: Path, env: dict | None = None, timeou
     try:
         (group / "pids.max").write_text(f"{PROTECTED_TASKS}\n")
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            process = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", script,
-                                        "sh", *command], cwd=cwd, env=env, stdout=out, stderr=err)
+            # Its own PID namespace too: a_grader_process_cell's kill(-1), as root, would otherwise end every
+            # process on the machine, this test's included.
+            process = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "--pid", "--fork",
+                                        "--mount-proc", "sh", "-c", script, "sh", *command], cwd=cwd, env=env,
+                                       stdout=out, stderr=err)
             try:
                 code = process.wait(timeout)
             except subprocess.TimeoutExpired:

@@ -21,12 +21,12 @@ _lab = ""  # the lab it serves
 
 
 def zygote(lab: Lab, models: str, hide: tuple[Path, ...] = ()) -> Zygote:
-    """This process's zygote for `lab`, started on first use (or when another lab's is running), whose
-    children never see `hide` nor the lab's secrets; while it warms up, this process loads its own reference
-    models, so the two start-up costs overlap."""
+    """This process's zygote for `lab`, started on first use (again if it died, or if another lab's is
+    running), whose children never see `hide` nor the lab's secrets; while it warms up, this process loads
+    its own reference models, so the two start-up costs overlap."""
     global _zygote, _lab
-    if _zygote is not None and _lab != lab.id:
-        close()
+    if _zygote is not None and (_lab != lab.id or not processes()):
+        close()  # another lab's, or killed (under nbgrader, a student's kernel can kill it between notebooks)
     if _zygote is None:
         _lab = lab.id
         from autograder.models import load_pair
@@ -65,13 +65,16 @@ def fork_workers(lab: Lab, jobs: int, models: str, hide: tuple) -> ProcessPoolEx
 
 
 def processes() -> set[int]:
-    """The pids of the zygote and of the children it forked, if it is running."""
+    """The pids of the zygote and of the children it forked, if it is running (not Popen.poll: a --jobs
+    worker, which did not start it, cannot wait for it)."""
     if _zygote is None:
         return set()
     import psutil
 
     try:
         root = psutil.Process(_zygote.process.pid)
+        if root.status() == psutil.STATUS_ZOMBIE:
+            return set()
         return {root.pid, *(child.pid for child in root.children(recursive=True))}
     except psutil.Error:
         return set()
