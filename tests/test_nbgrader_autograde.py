@@ -274,13 +274,15 @@ def test_the_warm_grader_grades_a_submission_once_as_grade_all_does(filled, monk
             [(t.test_id, t.passed, t.points) for t in recorded.tests]
         import psutil
 
-        assert {child.pid for child in psutil.Process().children()} & nbgrader_execute._warm_processes()
+        zygote = {child.pid for child in psutil.Process().children()} & nbgrader_execute._warm_processes()
+        assert zygote
         # This process stands for the kernel: its only child, the zygote, is no cell's leftover.
         assert not nbgrader_execute._leftovers(kernel=os.getpid())
         monkeypatch.setattr(nbgrader_execute, "_warm_processes", set)
         assert nbgrader_execute._leftovers(kernel=os.getpid())  # as it would be, were it not excluded
         for pid in worker.processes():  # as a student's kernel can (kill(-1) under nbgrader)
             os.kill(pid, 9)
+        psutil.wait_procs([child for child in psutil.Process().children() if child.pid in zygote], timeout=10)
         solution = nbgrader_warm.warm_grade(config, "solution", LAB_ID, "part1_tokenization", log)
         assert solution.score == LAB.points  # graded by a zygote started again
     finally:
