@@ -225,9 +225,9 @@ def cmd_grade(args) -> int:
     return 0
 
 
-def cmd_grade_all(args) -> int:
-    from collections import Counter
-
+def _grade_class(args, root: Path, **options):
+    """grade-all of `root` into `args.out`, as the command line asks: (the lab, each student's (status,
+    reason), the folders matched to nobody on the roster)."""
     from autograder.grading import batch, worker
 
     if args.jobs < 1:
@@ -235,10 +235,16 @@ def cmd_grade_all(args) -> int:
     lab, models = _grading_setup(args)
     _isolation_policy(args)
     try:
-        statuses, unmatched = batch.grade_all(lab, args.root, args.out, models, jobs=args.jobs,
-                                              resume=args.resume, shard=args.shard, roster=args.roster)
+        return lab, *batch.grade_all(lab, root, args.out, models, jobs=args.jobs, **options)
     finally:
         worker.close()
+
+
+def cmd_grade_all(args) -> int:
+    from collections import Counter
+
+    _, statuses, unmatched = _grade_class(args, args.root, resume=args.resume, shard=args.shard,
+                                          roster=args.roster)
     counts = Counter(status for status, _ in statuses.values())
     print(f"Graded {counts['graded']}, missing {counts['missing']}, errors {counts['error']}; "
           f"wrote {args.out / 'grades.csv'} and {args.out / 'summary.md'}")
@@ -246,8 +252,6 @@ def cmd_grade_all(args) -> int:
 
 
 def cmd_nbgrader_autograde(args) -> int:
-    from autograder.grading import batch, worker
-
     course = args.course
     if not (course / "nbgrader_config.py").is_file():
         raise UsageError(f"{course} is not an nbgrader course (no nbgrader_config.py); write one with "
@@ -258,18 +262,12 @@ def cmd_nbgrader_autograde(args) -> int:
         from autograder.integrations import nbgrader_record
     except ImportError as exc:
         raise UsageError(f"nbgrader-autograde needs nbgrader ({exc}): install the nbgrader extra") from None
-    if args.jobs < 1:
-        raise UsageError("--jobs must be at least 1")
     args.out = course / nbgrader_record.RECORDS
-    lab, models = _grading_setup(args)
-    _isolation_policy(args)
-    try:
-        statuses, _ = batch.grade_all(lab, course, args.out, models, jobs=args.jobs, resume=not args.force)
-    finally:
-        worker.close()
+    lab, statuses, _ = _grade_class(args, course, resume=not args.force)
     failed = sorted(student for student, (status, _) in statuses.items() if status == "error")
     recorded = nbgrader_record.record(course, lab.id, args.out, failed, args.force)
-    print(f"Graded {len(statuses) - len(failed)} of {len(statuses)} students; "
+    graded = sum(status == "graded" for status, _ in statuses.values())
+    print(f"Graded {graded} of {len(statuses)} students; "
           + (f"recorded them in {course / 'gradebook.db'} and {course / 'autograded'}" if recorded == 0 else
              "nbgrader could not record every one of them (its errors are above)"))
     return max(_report_class(statuses, {}), recorded)

@@ -124,16 +124,22 @@ def grade_all(lab: Lab, root: Path, out: Path, models: str, jobs: int = 1, resum
     return reported
 
 
-def _announce_confinement(layers: dict[str, str]) -> None:
-    """Once per batch, on the terminal: what student code runs under, and what it lacks if weak isolation
-    was allowed."""
+def confinement_notice(layers: dict[str, str]) -> tuple[str, str]:
+    """What student code runs under, and what it lacks if weak isolation was allowed ("" if nothing): said
+    once per batch, on the terminal by grade-all, in nbgrader's log by its warm grader."""
     from autograder.grading.inert import plain
     from autograder.runner.confinement import describe, missing
 
-    print(f"Student code runs confined: {plain(describe(layers))}", file=sys.stderr)
-    if lacks := missing(layers):
-        print(f"autograder: warning: weak isolation allowed; the sandbox lacks {'; '.join(lacks)}",
-              file=sys.stderr)
+    lacks = missing(layers)
+    return (f"Student code runs confined: {plain(describe(layers))}",
+            f"weak isolation allowed; the sandbox lacks {'; '.join(lacks)}" if lacks else "")
+
+
+def _announce_confinement(layers: dict[str, str]) -> None:
+    confined, weak = confinement_notice(layers)
+    print(confined, file=sys.stderr)
+    if weak:
+        print(f"autograder: warning: {weak}", file=sys.stderr)
 
 
 def _run(pool: ProcessPoolExecutor | None, lab: Lab, students: dict[str, Path], out: Path, models: str,

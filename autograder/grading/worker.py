@@ -9,6 +9,8 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
+import psutil
+
 from autograder.course import Lab
 from autograder.grading import reports
 from autograder.grading.grade import grade_submission
@@ -25,7 +27,7 @@ def zygote(lab: Lab, models: str, hide: tuple[Path, ...] = ()) -> Zygote:
     running), whose children never see `hide` nor the lab's secrets; while it warms up, this process loads
     its own reference models, so the two start-up costs overlap."""
     global _zygote, _lab
-    if _zygote is not None and (_lab != lab.id or not processes()):
+    if _zygote is not None and (_lab != lab.id or _running() is None):
         close()  # another lab's, or killed (under nbgrader, a student's kernel can kill it between notebooks)
     if _zygote is None:
         _lab = lab.id
@@ -64,18 +66,23 @@ def fork_workers(lab: Lab, jobs: int, models: str, hide: tuple) -> ProcessPoolEx
     return pool
 
 
-def processes() -> set[int]:
-    """The pids of the zygote and of the children it forked, if it is running (not Popen.poll: a --jobs
-    worker, which did not start it, cannot wait for it)."""
+def _running() -> psutil.Process | None:
+    """The zygote's process while it runs (psutil, not Popen.poll: a --jobs worker, which did not start
+    it, cannot wait for it)."""
     if _zygote is None:
-        return set()
-    import psutil
-
+        return None
     try:
         root = psutil.Process(_zygote.process.pid)
-        if root.status() == psutil.STATUS_ZOMBIE:
-            return set()
-        return {root.pid, *(child.pid for child in root.children(recursive=True))}
+        return None if root.status() == psutil.STATUS_ZOMBIE else root
+    except psutil.Error:
+        return None
+
+
+def processes() -> set[int]:
+    """The pids of the zygote and of the children it forked, if it is running."""
+    root = _running()
+    try:
+        return {root.pid, *(child.pid for child in root.children(recursive=True))} if root else set()
     except psutil.Error:
         return set()
 

@@ -17,16 +17,15 @@ import logging
 from pathlib import Path
 
 from autograder.grading import worker
-from autograder.grading.batch import fingerprint
+from autograder.grading.batch import confinement_notice, fingerprint
 from autograder.grading.grade import grade_submission
-from autograder.grading.inert import plain
 from autograder.grading.results import Grade
 from autograder.grading.submission import locate
 from autograder.integrations.nbgrader_bridge import lab_part
-from autograder.runner.confinement import describe, missing
 
 _last: tuple[str, str, Grade] | None = None  # (folder, fingerprint, grade): a student's notebooks in a row
 _announced = False  # the confinement said once per run (every child is still checked: Zygote.check)
+atexit.register(worker.close)  # the zygote ends with nbgrader
 
 
 def warm_grade(config, student: str, assignment: str, part_stem: str, log: logging.Logger) -> Grade:
@@ -48,11 +47,11 @@ def warm_grade(config, student: str, assignment: str, part_stem: str, log: loggi
         return _last[2]
     zygote = worker.zygote(lab, models, hide=(Path(coursedir.root),))  # children never see the course
     if not _announced:
-        atexit.register(worker.close)
-        layers = zygote.confinement()  # a refusal by the isolation policy stops here, as a GraderFault
-        log.info("Student code runs confined: %s", plain(describe(layers)))
-        if lacks := missing(layers):
-            log.warning("Weak isolation allowed: the sandbox lacks %s", "; ".join(lacks))
+        # a refusal by the isolation policy stops here, as a GraderFault
+        confined, weak = confinement_notice(zygote.confinement())
+        log.info("%s", confined)
+        if weak:
+            log.warning("%s", weak)
         _announced = True
     grade = grade_submission(student, submission, zygote, models)
     _last = (str(folder), key, grade)
