@@ -21,22 +21,31 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import os
 import resource
+import shutil
 import signal
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import psutil
+from jupyter_client import AsyncKernelManager
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
-from traitlets import Bool, Integer
+from traitlets import Bool, Integer, List, Unicode
 
+from autograder.errors import GraderFault
 from autograder.integrations.nbgrader_cells import answer, by_call, hidden_call
-from autograder.runner.confinement import user_task_count
+from autograder.runner import confined_kernel
+from autograder.runner.confinement import describe, missing, user_task_count
 from autograder.runner.zygote import PR_SET_CHILD_SUBREAPER
+
+_announced = False  # the kernels' confinement said once per run
 
 
 def _kernel_limits(memory_mb: int, max_processes: int):
@@ -108,6 +117,34 @@ def _kill_descendants(keep: set[int]) -> int:
     return sum(proc.pid not in keep for proc in me.children(recursive=True))
 
 
+class ConfinedKernelManager(AsyncKernelManager):
+    """jupyter_client's kernel manager, starting (and restarting) its kernel through
+    runner/confined_kernel.py, which confines the kernel before it runs any cell."""
+
+    scratch = Unicode(help="the kernel's only writable folder")
+    hide = List(Unicode(), help="folders the kernel may not read: the course's")
+    memory_mb = Integer(8192)
+    max_processes = Integer(256)
+
+    def format_kernel_cmd(self, extra_arguments=None) -> list[str]:
+        return confined_kernel.command(super().format_kernel_cmd(extra_arguments), self.scratch, self.hide,
+                                       self.memory_mb, self.max_processes)
+
+
+def _announce(scratch: str, log) -> None:
+    """Say once per run what the kernels got (confined_kernel.py's report)."""
+    global _announced
+    if _announced:
+        return
+    with contextlib.suppress(OSError, ValueError):
+        layers = json.loads(Path(scratch, confined_kernel.REPORT).read_text())
+        log.info("Kernels run confined: %s", describe(layers))
+        lacks = missing(layers, confined_kernel.KERNEL_GUARANTEES)
+        if lacks:
+            log.warning("Kernels lack %s; graded anyway, as weak isolation is allowed", ", ".join(lacks))
+        _announced = True
+
+
 class ResilientExecute(Execute):
     """nbgrader's Execute, plus: grade cells get their own (longer) timeout; each kernel starts with limits
     on its memory and processes; a cell that leaves processes behind has them killed with its kernel; and a
@@ -126,19 +163,35 @@ class ResilientExecute(Execute):
                        "from the kernel").tag(config=True)
     _restart = False  # the kernel died, timed out or was killed: restart it before the next cell runs
     _tests: dict | None = None  # the warm grader's results for the notebook being run, by hidden-cell call
+    _scratch: str | None = None  # the confined kernel's own folder, for the notebook being run
 
     def preprocess(self, nb, resources=None, km=None):
         """nbconvert's, after grading the student's submission with the warm grader if the notebook has
-        hidden-test cells: before the kernel runs any of the student's code."""
+        hidden-test cells: before the kernel runs any of the student's code. In an autograde with the warm
+        grader, the kernel is a confined one (runner/confined_kernel.py): no hidden-test cell runs in it,
+        so nothing of the course need be in its reach."""
         self._tests = None
         calls = [call for call in map(hidden_call, nb.cells) if call]
-        if self.warm_grader and calls and "nbgrader" in (resources or {}):  # an autograde, not a validate
+        autograde = "nbgrader" in (resources or {})  # not a validate
+        if self.warm_grader and calls and autograde:
             from autograder.integrations.nbgrader_warm import warm_grade
 
             about = resources["nbgrader"]
             grade = warm_grade(self.config, about["student"], about["assignment"], calls[0][0], self.log)
             self._tests = by_call(grade)
-        return super().preprocess(nb, resources, km)
+        if not (self.warm_grader and autograde):
+            if autograde:
+                self.log.warning("The kernel runs unconfined (warm_grader=False): student code can read the "
+                                 "course's hidden tests and write its gradebook")
+            return super().preprocess(nb, resources, km)
+        self._scratch, manager = tempfile.mkdtemp(prefix="autograder-kernel-"), self.kernel_manager_class
+        self.kernel_manager_class = ConfinedKernelManager
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            self.kernel_manager_class = manager
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
     def preprocess_cell(self, cell, resources, index):
         """A hidden-test cell is answered from the warm grader's results, not run; any other cell runs."""
@@ -151,17 +204,42 @@ class ResilientExecute(Execute):
         return self.hidden_cell_timeout if _is_grade_cell(cell) else self.timeout
 
     async def async_start_new_kernel(self, **kwargs) -> None:
-        """nbclient's, with this policy's limits on the kernel, and this process made the subreaper of the
-        kernel's orphans, where ``_end_leftovers`` finds them."""
-        if os.geteuid() == 0:
-            self.log.warning("Grading as root: kernels have no process limit, and student code can write "
-                             "anything on this machine; run nbgrader as an unprivileged user")
-        kwargs.setdefault("preexec_fn", _kernel_limits(self.kernel_memory_mb, self.kernel_max_processes))
+        """nbclient's, with this policy's limits on the kernel (set by the confined kernel itself, or else
+        before it starts), and this process made the subreaper of the kernel's orphans, where
+        ``_end_leftovers`` finds them."""
+        if isinstance(self.km, ConfinedKernelManager):
+            self.km.scratch, self.km.hide = self._scratch, [self._course_root()]
+            self.km.memory_mb, self.km.max_processes = self.kernel_memory_mb, self.kernel_max_processes
+        else:
+            if os.geteuid() == 0:
+                self.log.warning("Grading as root: kernels have no process limit, and student code can write "
+                                 "anything on this machine; run nbgrader as an unprivileged user")
+            kwargs.setdefault("preexec_fn", _kernel_limits(self.kernel_memory_mb, self.kernel_max_processes))
         ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         await super().async_start_new_kernel(**kwargs)
 
+    async def async_start_new_kernel_client(self):
+        """nbclient's; a confined kernel that refused to start (confined_kernel.py's policy) is a
+        GraderFault that says why, not nbclient's "kernel died"."""
+        try:
+            client = await super().async_start_new_kernel_client()
+        except RuntimeError:
+            refused = Path(self._scratch or "", confined_kernel.REFUSED)
+            if self._scratch and refused.is_file():
+                raise GraderFault(refused.read_text()) from None
+            raise
+        if self._scratch:
+            _announce(self._scratch, self.log)
+        return client
+
     # nbclient binds its sync entry points to its own coroutines, and nbconvert's preprocess calls those.
     start_new_kernel = run_sync(async_start_new_kernel)
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    def _course_root(self) -> str:
+        from nbgrader.coursedir import CourseDirectory
+
+        return str(Path(CourseDirectory(config=self.config).root).resolve())
 
     async def on_cell_execute(self, cell, cell_index) -> None:
         """Just before a cell runs: a fresh kernel if the last one is gone or stuck, and the error that

@@ -50,13 +50,13 @@ def describe(layers: dict[str, str]) -> str:
     return "; ".join(f"{layer}: {value}" for layer, value in layers.items())
 
 
-def missing(layers: dict[str, str]) -> list[str]:
-    """The guarantees (keys of GUARANTEES) that none of their layers gave."""
+def missing(layers: dict[str, str], guarantees: dict = GUARANTEES) -> list[str]:
+    """The guarantees (keys of `guarantees`) that none of their layers gave."""
     def had(layer: str, prefix: str) -> bool:
         value = layers.get(layer, MISSING)
         return not value.startswith(MISSING) and value.startswith(prefix)
 
-    return [name for name, ways in GUARANTEES.items() if not any(had(*way) for way in ways)]
+    return [name for name, ways in guarantees.items() if not any(had(*way) for way in ways)]
 
 
 def confine(limits, keep_fd: int) -> dict[str, str]:
@@ -70,10 +70,10 @@ def confine(limits, keep_fd: int) -> dict[str, str]:
     uid = CHILD_UID_BASE + os.getpid() if as_root else os.getuid()  # unique: children cannot touch each other
     how = _enter_namespaces(as_root, uid, layers)
     if how:
-        layers["mounts"] = _step(lambda: namespaces.mount_private_view(hide) or "private")
+        layers["mounts"] = step(lambda: namespaces.mount_private_view(hide) or "private")
         namespaces.become_pid_one(zygote)
         parent = None  # the waiter, outside this PID namespace
-        layers["pid"] = "own namespace" + (", own /proc" if _step(namespaces.mount_proc) == "done" else "")
+        layers["pid"] = "own namespace" + (", own /proc" if step(namespaces.mount_proc) == "done" else "")
     else:
         layers["mounts"] = layers["pid"] = f"{MISSING}: no namespaces"
         parent = zygote
@@ -81,8 +81,8 @@ def confine(limits, keep_fd: int) -> dict[str, str]:
     workdir = _make_workdir(workdir_name(zygote, outer_pid))
     writable = [workdir, *(tuple(namespaces.SHARED_TMP) if private_tmp else ())]
     try:  # the kit's folder is named by the grader's environment, and opened with the grader's user id
-        readable, listable = _readable(hide)
-        rules = landlock.ruleset(readable, writable, DEVICES, listable)
+        allowed, listable = readable(hide)
+        rules = landlock.ruleset(allowed, writable, DEVICES, listable)
     except OSError as exc:
         rules, layers["landlock"] = None, f"{MISSING}: {exc}"
     if how == "direct":  # root in the grader's own user namespace: drop to the child's user id
@@ -91,12 +91,12 @@ def confine(limits, keep_fd: int) -> dict[str, str]:
         _become(uid)
     layers["user"] = "own" if as_root else "the grader's"
     os.chdir(workdir)
-    layers["limits"] = _limits(as_root, uid, limits)
-    layers["capabilities"] = _drop_capabilities()
+    layers["limits"] = set_limits(as_root, uid, limits)
+    layers["capabilities"] = drop_capabilities()
     namespaces.die_with_parent(parent)  # after the last change of user id, which would clear it
     if rules is not None:
-        layers["landlock"] = _step(lambda: f"ABI {landlock.enforce(rules)}")
-    layers["seccomp"] = _step(syscall_filter.install)
+        layers["landlock"] = step(lambda: f"ABI {landlock.enforce(rules)}")
+    layers["seccomp"] = step(syscall_filter.install)
     _clean_process(workdir, keep_fd)
     layers["audit"] = audit.install()  # last: the steps above use ctypes
     return layers
@@ -121,7 +121,7 @@ def _make_workdir(path: str) -> str:
         return tempfile.mkdtemp(prefix="autograder-child-", dir="/tmp")
 
 
-def _step(action) -> str:
+def step(action) -> str:
     """Run one confinement step: what it returned (or "done"), else "missing: <why>"."""
     try:
         return action() or "done"
@@ -138,7 +138,7 @@ def _enter_namespaces(as_root: bool, uid: int, layers: dict[str, str]) -> str | 
             return "direct"
         _become(uid)  # a user namespace can map only its creator's own id
         pyprctl.set_dumpable(True)  # cleared by the change of user id; /proc/self is root's without it
-    result = _step(namespaces.unshare_as_user)
+    result = step(namespaces.unshare_as_user)
     layers["namespaces"] = result
     if as_root:
         pyprctl.set_dumpable(False)
@@ -160,7 +160,7 @@ def _drop_bounding_set() -> None:
             pyprctl.capbset_drop(cap)
 
 
-def _drop_capabilities() -> str:
+def drop_capabilities() -> str:
     """Clear every capability set (in a user namespace the child holds them all over its own namespaces:
     enough to undo its mounts), forbid gaining any, and read back what the kernel says is left."""
     with contextlib.suppress(OSError):
@@ -175,11 +175,12 @@ def _drop_capabilities() -> str:
     return "none" if not held else f"{MISSING}: still held: {held}"
 
 
-def _limits(as_root: bool, uid: int, limits) -> str:
-    """Address space, processes and threads, file size, no core dumps; each checked by reading it back."""
+def set_limits(fresh_uid: bool, uid: int, limits) -> str:
+    """Address space (`limits.memory_mb` beyond what this process maps), processes and threads, file size,
+    no core dumps; each checked by reading it back."""
     wanted = {resource.RLIMIT_AS: vm_size() + limits.memory_mb * 2**20,
-              # A fresh uid (as root) owns no task yet; otherwise count what the user runs.
-              resource.RLIMIT_NPROC: (0 if as_root else user_task_count(uid)) + limits.max_processes,
+              # A fresh uid (a root child's) owns no task yet; otherwise count what the user runs.
+              resource.RLIMIT_NPROC: (0 if fresh_uid else user_task_count(uid)) + limits.max_processes,
               resource.RLIMIT_FSIZE: limits.max_file_mb * 2**20, resource.RLIMIT_CORE: 0}
     failed = []
     for limit, value in wanted.items():
@@ -190,7 +191,7 @@ def _limits(as_root: bool, uid: int, limits) -> str:
     return f"{MISSING}: could not set limits {failed}" if failed else "set"
 
 
-def _readable(hide: tuple[str, ...]) -> tuple[list[str], list[str]]:
+def readable(hide: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """What the child may read: Python and its packages, this package and the folders of the course's other
     labs, the model kit and the Hub's cache, the system's libraries and settings, /proc and /sys, but
     nothing in `hide` (hidden suites, solutions,

@@ -16,14 +16,14 @@ import os
 
 _CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446  # the same on every architecture
 _CREATE_RULESET_VERSION = 1
-_RULE_PATH_BENEATH = 1
+_RULE_PATH_BENEATH, _RULE_NET_PORT = 1, 2
 _PR_SET_NO_NEW_PRIVS = 38
 
 # File-system rights (landlock.h), by the ABI that introduced them.
 EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 REFER, TRUNCATE, IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
 _FS_BY_ABI = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 5: (1 << 16) - 1}
-_NET_TCP = 0b11  # bind and connect (ABI 4): handled with no rule, so neither is allowed
+_NET_BIND_TCP, _NET_TCP = 0b01, 0b11  # bind, and bind and connect (ABI 4): allowed only by a port rule
 _SCOPES = 0b11  # abstract UNIX sockets and signals (ABI 6)
 _FILE_RIGHTS = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV  # the only ones a file rule may hold
 
@@ -36,6 +36,11 @@ class _RulesetAttr(ctypes.Structure):
 class _PathBeneathAttr(ctypes.Structure):
     _pack_ = 1
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+class _NetPortAttr(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("port", ctypes.c_uint64)]
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -58,13 +63,15 @@ def abi() -> int:
         return 0
 
 
-def ruleset(read: list[str], write: list[str], files: dict[str, bool], listable: list[str] = ()) -> int:
+def ruleset(read: list[str], write: list[str], files: dict[str, bool], listable: list[str] = (),
+            bind_ports: list[int] = ()) -> int:
     """A ruleset allowing reading beneath each folder of `read`, everything beneath each of `write`,
-    reading (and writing, where True) each single file of `files`, and listing (names only) beneath each
-    folder of `listable`; denying the rest of the file system,
-    TCP, and signals and abstract sockets beyond this process's descendants. Made before the process drops
-    its user id (a path it could not open then is one it could not reach anyway). Returns its descriptor
-    for `enforce`; OSError if Landlock is not there."""
+    reading (and writing, where True) each single file of `files`, listing (names only) beneath each
+    folder of `listable`, and binding a TCP socket to each of `bind_ports` (a Jupyter kernel's); denying
+    the rest of the file system, every other TCP bind and connect, and signals and abstract sockets beyond
+    this process's descendants (TCP from ABI 4, the rest from ABI 6). Made before the process drops its
+    user id (a path it could not open then is one it could not reach anyway). Returns its descriptor for
+    `enforce`; OSError if Landlock is not there."""
     version = abi()
     if version < 1:
         raise OSError("Landlock is not enabled in this kernel")
@@ -81,6 +88,9 @@ def ruleset(read: list[str], write: list[str], files: dict[str, bool], listable:
             _allow(fd, path, (READ_FILE | (WRITE_FILE | TRUNCATE if writable else 0)) & handled)
         for path in listable:
             _allow(fd, path, READ_DIR & handled)
+        for port in bind_ports if version >= 4 else ():  # before ABI 4, TCP is not handled at all
+            rule = _NetPortAttr(_NET_BIND_TCP, port)
+            _call(_ADD_RULE, fd, ctypes.c_int(_RULE_NET_PORT), ctypes.byref(rule), ctypes.c_uint32(0))
     except OSError:
         os.close(fd)
         raise

@@ -37,16 +37,33 @@ _TIOCSTI, _TIOCLINUX = 0x5412, 0x541C
 _CLONE_THREAD = 0x10000
 # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET
 _CLONE_NAMESPACES = (0x20000, 0x2000000, 0x4000000, 0x8000000, 0x10000000, 0x20000000, 0x40000000)
+_AF_INET, _AF_NETLINK, _NETLINK_ROUTE, _SOCK_TYPE_MASK = 2, 16, 0, 0xF
+_SOCK_OTHER_TYPES = (2, 3, 4, 5, 6, 10)  # datagram, raw, RDM, seqpacket, DCCP, packet
+_AF_LAST = 63  # address families run to 45 on Linux 6.x; the rule for the larger is one comparison
 
 
-def install() -> str:
-    """Load the filter into this process. Returns a description; OSError or ImportError if it could not
-    be loaded (libseccomp missing, or a kernel without seccomp)."""
+def install(tcp_server: bool = False) -> str:
+    """Load the filter into this process; with `tcp_server` (a Jupyter kernel, which serves its client over
+    TCP), IPv4 stream sockets stay allowed, and Landlock decides which ports they may bind. Returns a
+    description; OSError or ImportError if it could not be loaded (libseccomp missing, or a kernel without
+    seccomp)."""
     if seccomp is None:
         raise ImportError(f"no seccomp: {_why}")
     denied = seccomp.ERRNO(errno.EPERM)
     rules = seccomp.SyscallFilter(seccomp.ALLOW)
+    if tcp_server:  # IPv4 stream sockets, and the netlink route socket ZeroMQ lists interfaces with
+        for family in range(_AF_LAST + 1):
+            if family not in (_AF_INET, _AF_NETLINK):
+                rules.add_rule(denied, "socket", seccomp.Arg(0, seccomp.EQ, family))
+        rules.add_rule(denied, "socket", seccomp.Arg(0, seccomp.GT, _AF_LAST))
+        for kind in _SOCK_OTHER_TYPES:  # the type's low bits; the rest are flags (SOCK_CLOEXEC)
+            rules.add_rule(denied, "socket", seccomp.Arg(0, seccomp.EQ, _AF_INET),
+                           seccomp.Arg(1, seccomp.MASKED_EQ, _SOCK_TYPE_MASK, kind))
+        rules.add_rule(denied, "socket", seccomp.Arg(0, seccomp.EQ, _AF_NETLINK),
+                       seccomp.Arg(2, seccomp.NE, _NETLINK_ROUTE))
     for name in DENIED:
+        if tcp_server and name == "socket":
+            continue
         try:
             rules.add_rule(denied, name)
         except OSError:  # a call this kernel's architecture does not have
@@ -60,4 +77,5 @@ def install() -> str:
     rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")
     rules.load()
     _loaded.append(rules)  # kept: its finalizer would call into libseccomp, which the audit hook refuses
-    return f"{len(DENIED)} system calls refused"
+    refused = f"{len(DENIED) - tcp_server} system calls refused"
+    return f"{refused}; IPv4 TCP sockets only" if tcp_server else refused
