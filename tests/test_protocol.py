@@ -125,3 +125,29 @@ def test_a_message_from_the_grader_may_hold_many_items():
     ours, theirs = socket.socketpair()
     threading.Thread(target=protocol.send, args=(theirs, cells), daemon=True).start()
     assert protocol.receive(ours, trusted=True) == cells
+
+
+def test_a_watch_runs_while_waiting_and_what_it_raises_ends_the_wait():
+    """The grader's check of a child's folder runs every WATCH_EVERY seconds of a wait; a message that
+    comes still arrives, and the watch's exception ends a wait that would have run to its deadline."""
+    calls = []
+
+    class Full(Exception):
+        pass
+
+    def watch():
+        calls.append(time.monotonic())
+        if len(calls) == 3:
+            raise Full
+
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        started = time.monotonic()
+        with pytest.raises(Full):
+            protocol.receive(ours, deadline=started + 30, watch=watch)
+        assert len(calls) == 3 and time.monotonic() - started < 10
+        calls.clear()
+        threading.Timer(0.6, protocol.send, (theirs, {"event": "ready"})).start()
+        assert protocol.receive(ours, deadline=time.monotonic() + 30, watch=lambda: calls.append(1)) == \
+            {"event": "ready"}
+        assert 1 <= len(calls) <= 3

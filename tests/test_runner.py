@@ -421,3 +421,29 @@ def test_a_module_of_the_grader_not_yet_loaded_imports_in_the_child(zygote):
         assert process.call("where") == "autograder.labs.encoders_decoders.public"
     finally:
         process.close()
+
+
+def test_a_childs_folder_on_the_hosts_disk_holds_what_a_private_tmp_holds(tmp_path, monkeypatch):
+    """Without namespaces a child's folder is on the host's disk: the grader counts it while it waits
+    (boundedly, however many files there are), and a folder past a private /tmp's size ends the child."""
+    from types import SimpleNamespace
+
+    from autograder.runner import student
+
+    folder = tmp_path / "child"
+    (folder / "deeper").mkdir(parents=True)
+    for i in range(30):
+        (folder / "deeper" / f"file-{i}").write_bytes(b"x" * 4096)
+    assert student.folder_usage(str(folder), 100)[0] == 31
+    assert student.folder_usage(str(folder), 100)[1] >= 30 * 4096
+    assert student.folder_usage(str(folder), 10)[0] == 11  # it stops counting past the bound
+    monkeypatch.setattr(student, "workdir_name", lambda zygote, child: str(folder))
+    process = StudentProcess(SimpleNamespace(process=SimpleNamespace(pid=1)), [])
+    process._check_folder()  # 31 files, 120 KiB: within
+    monkeypatch.setattr(student, "FOLDER_ENTRIES", 20)
+    with pytest.raises(student.FolderFull, match="more than 20 files"):
+        process._check_folder()
+    monkeypatch.setattr(student, "FOLDER_ENTRIES", 100)
+    monkeypatch.setattr(student, "FOLDER_BYTES", 2**16)
+    with pytest.raises(student.FolderFull, match="working folder"):
+        process._check_folder()

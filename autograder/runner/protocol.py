@@ -21,6 +21,7 @@ import json
 import socket
 import struct
 import time
+from collections.abc import Callable
 
 import torch
 
@@ -28,6 +29,7 @@ MAX_MESSAGE = 64 * 2**20  # a message larger than this is refused, not read
 MAX_CONTAINERS = 100_000  # JSON arrays and objects in one message (a tensor is one object and one string)
 MAX_ITEMS = 1_000_000  # commas in one message: the values of all its arrays and objects
 _HEADER = struct.Struct(">I")
+WATCH_EVERY = 0.25  # seconds between a waiting receive's calls of its `watch`
 _DTYPES = {str(d).removeprefix("torch."): d for d in (
     torch.float16, torch.float32, torch.float64, torch.int8, torch.int16, torch.int32, torch.int64,
     torch.uint8, torch.bool)}
@@ -109,15 +111,16 @@ def send(sock: socket.socket, message: dict) -> None:
 
 
 def receive(sock: socket.socket, limit: int = MAX_MESSAGE, deadline: float | None = None,
-            trusted: bool = False) -> dict:
+            trusted: bool = False, watch: Callable[[], None] | None = None) -> dict:
     """The next message, of at most `limit` bytes, whole by `deadline` (a `time.monotonic()` value; None:
     the socket's own timeout per read). EOFError when the other side has gone, TimeoutError past the
     deadline, ProtocolError for anything that is not a well-formed message within the bounds. `trusted`
-    (a message from the grader: a notebook's cells, a call's arguments) lifts the count of items."""
-    (size,) = _HEADER.unpack(_read(sock, _HEADER.size, deadline))
+    (a message from the grader: a notebook's cells, a call's arguments) lifts the count of items. `watch`
+    is called every WATCH_EVERY seconds of waiting (with a `deadline`): what it raises ends the wait."""
+    (size,) = _HEADER.unpack(_read(sock, _HEADER.size, deadline, watch))
     if size > limit:
         raise ProtocolError(f"a message of {size} bytes, over the {limit}-byte limit")
-    payload = _read(sock, size, deadline)
+    payload = _read(sock, size, deadline, watch)
     if not trusted and (payload.count(b"[") + payload.count(b"{") > MAX_CONTAINERS
                         or payload.count(b",") > MAX_ITEMS):
         raise ProtocolError(f"a message of more than {MAX_CONTAINERS} lists and dicts or {MAX_ITEMS} items")
@@ -130,15 +133,21 @@ def receive(sock: socket.socket, limit: int = MAX_MESSAGE, deadline: float | Non
     return message
 
 
-def _read(sock: socket.socket, size: int, deadline: float | None) -> bytes:
+def _read(sock: socket.socket, size: int, deadline: float | None, watch: Callable[[], None] | None) -> bytes:
     chunks, left = [], size
     while left:
         if deadline is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError("the message did not arrive in time")
-            sock.settimeout(remaining)
-        chunk = sock.recv(min(left, 2**20))
+            sock.settimeout(min(remaining, WATCH_EVERY) if watch else remaining)
+        try:
+            chunk = sock.recv(min(left, 2**20))
+        except TimeoutError:
+            if watch is None or deadline is None or time.monotonic() >= deadline:
+                raise
+            watch()
+            continue
         if not chunk:
             raise EOFError("the other side closed the connection")
         chunks.append(chunk)

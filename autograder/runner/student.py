@@ -9,12 +9,14 @@ cell that killed it is skipped from then on, so one bad cell costs that cell, an
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from dataclasses import dataclass, field
 
 from autograder.errors import GraderFault
 from autograder.runner import protocol, tampering
+from autograder.runner.confinement import MISSING, workdir_name
 from autograder.runner.spawner import Zygote
 
 GRACE = 10.0  # seconds the parent waits beyond the child's own alarm before killing it
@@ -26,6 +28,35 @@ MESSAGE_LIMIT = 2**20
 # A number as a student may return it: 8 bytes of float64 tensor data (11 in base64), or a JSON float in a
 # list such as "-0.12345678901234567," (about 22).
 BYTES_PER_NUMBER = 32
+# What a child's working folder may hold where it is on the host's disk (no namespaces): what its private
+# /tmp holds elsewhere (namespaces.SHARED_TMP), counted while the grader waits on the child.
+FOLDER_ENTRIES, FOLDER_BYTES = 4096, 64 * 2**20
+
+
+class FolderFull(Exception):
+    """The child's working folder outgrew FOLDER_ENTRIES or FOLDER_BYTES."""
+
+
+def folder_usage(path: str, most_entries: int) -> tuple[int, int]:
+    """(entries, bytes on disk) beneath `path`, counting no further than `most_entries` + 1 entries."""
+    entries, used, folders = 0, 0, [path]
+    while folders and entries <= most_entries:
+        try:
+            listing = os.scandir(folders.pop())
+        except OSError:
+            continue
+        with listing:
+            for entry in listing:
+                entries += 1
+                try:
+                    used += entry.stat(follow_symlinks=False).st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+                except OSError:
+                    continue
+                if entries > most_entries:
+                    break
+    return entries, used
 
 
 class StudentFailure(Exception):
@@ -63,6 +94,7 @@ class StudentProcess:
     deadline: float | None = None  # the submission's budget, shared by its parts (time.monotonic())
     _pid: int | None = None
     _sock: socket.socket | None = None
+    _watch: object = None  # while waiting on a child whose folder is on the host's disk: `_check_folder`
 
     def __post_init__(self):
         self.tampered = tampering.scan(self.cells)  # static, here in the parent: the guards run in the child
@@ -95,7 +127,7 @@ class StudentProcess:
                         self.reports[current] = CellReport(current, event["error"], event["output"])
                         current = None
                 return
-            except (EOFError, OSError, protocol.ProtocolError) as exc:
+            except (EOFError, OSError, protocol.ProtocolError, FolderFull) as exc:
                 self._end()
                 if self._out_of_time():
                     continue  # said once, at the top
@@ -103,8 +135,9 @@ class StudentProcess:
                     raise RuntimeError(f"the grading child failed before running any cell: {exc}") from None
                 self.fatal.add(current)
                 self.restarts += 1
-                why = "did not finish in time" if isinstance(exc, TimeoutError) else (
-                    "ended the process (os._exit, a crash or a resource limit)")
+                why = ("did not finish in time" if isinstance(exc, TimeoutError) else str(exc)
+                       if isinstance(exc, FolderFull) else "ended the process (os._exit, a crash or a "
+                       "resource limit)")
                 self.reports[current] = CellReport(current, f"{why}; the cell was skipped")
 
     def _receive_confinement(self) -> None:
@@ -120,12 +153,23 @@ class StudentProcess:
         except GraderFault:
             self._end()
             raise
+        on_host = self.confinement.get("mounts", MISSING).startswith(MISSING)
+        self._watch = self._check_folder if on_host else None
+
+    def _check_folder(self) -> None:
+        """FolderFull if the child's working folder, on the host's disk, holds more than its private /tmp
+        would (the child is then ended by the caller, and its folder removed by the zygote)."""
+        entries, used = folder_usage(workdir_name(self.zygote.process.pid, self._pid), FOLDER_ENTRIES)
+        if entries > FOLDER_ENTRIES or used > FOLDER_BYTES:
+            raise FolderFull(f"filled its working folder (more than {FOLDER_ENTRIES} files or "
+                             f"{FOLDER_BYTES // 2**20} MB); the process was ended")
 
     def _next_event(self) -> dict:
         """The child's next cell event, checked field by field (it is written by a process the student's
         code runs in), within one cell's time: a cell that trickles bytes cannot stretch it."""
         limits = self.zygote.limits
-        event = protocol.receive(self._sock, MESSAGE_LIMIT, self._within(limits.cell_timeout))
+        event = protocol.receive(self._sock, MESSAGE_LIMIT, self._within(limits.cell_timeout),
+                                 watch=self._watch)
         kind, index = event.get("event"), event.get("index")
         if kind == "ready":
             return event
@@ -166,7 +210,8 @@ class StudentProcess:
         try:
             self._sock.settimeout(max(deadline - time.monotonic(), 0.001))
             protocol.send(self._sock, request)
-            while (reply := protocol.receive(self._sock, limit, deadline)).get("event") == "violation":
+            while (reply := protocol.receive(self._sock, limit, deadline, watch=self._watch)).get(
+                    "event") == "violation":
                 if violation is not None:  # the child sends one; more is not the grader's child talking
                     raise protocol.ProtocolError("more than one violation report")
                 violation = str(reply.get("label"))[:200]
@@ -181,6 +226,9 @@ class StudentProcess:
             self._restart()
             raise StudentFailure("crash", f"{function}() ended the process (os._exit, a crash, or a "
                                           "memory or process limit)") from None
+        except FolderFull as exc:
+            self._restart()
+            raise StudentFailure("crash", f"{function}() {exc}") from None
         except protocol.ProtocolError as exc:
             self._restart()
             raise StudentFailure("type", f"{function}()'s process sent the grader {exc}, which it "
