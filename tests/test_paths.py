@@ -29,8 +29,12 @@ What must hold:
   fails. Mistakes that still pass their step are counted in the summary and not failed: only the hidden
   tests are meant to catch those.
 
-nbgrader and the Classroom steps run student code unconfined (that is how those platforms work), so each
-of their commands runs with this repository and the offline kits read-only, in a pids cgroup of its own
+- nbgrader: no sample's `not_in_feedback` text in the outputs nbgrader keeps (`autograded/`, which
+  `generate_feedback` turns into the student's feedback).
+
+The Classroom steps run student code unconfined (that is how that platform works), and nbgrader runs
+nbgrader's own process and the TA's environment beside the student's confined kernel, so each of their
+commands runs with this repository and the offline kits read-only, in a pids cgroup of its own
 that is emptied when the command ends (`platforms.protected_run`); the proof needs root for that. The
 paths run two at a time (nbgrader as two half-class courses, the longest jobs, first). The summary goes
 to stdout (run with -s) and to `paths-summary.json` in the test's temporary folder.
@@ -157,7 +161,20 @@ def nbgrader_course(samples: dict[str, Path], root: Path, python: Path) -> dict[
     stock, command = gradebook_cells(root), gradebook_cells(filled)
     return {"nbgrader": _course_scores(root, samples), "nbgrader_command": _course_scores(filled, samples),
             "cells": {key: (stock.get(key), command.get(key)) for key in {*stock, *command}
-                      if stock.get(key) != command.get(key)}}
+                      if stock.get(key) != command.get(key)},
+            "leaks": _leaks(root, samples)}
+
+
+def _leaks(root: Path, samples) -> dict[str, list[str]]:
+    """Per sample: the strings of its `not_in_feedback` found in the cell outputs nbgrader kept."""
+    found = {}
+    for name in samples:
+        outputs = "".join(json.dumps(cell.get("outputs", []), ensure_ascii=False)
+                          for notebook in sorted((root / "autograded" / name).rglob("*.ipynb"))
+                          for cell in json.loads(notebook.read_text(encoding="utf-8")).get("cells", []))
+        if hits := [text for text in SAMPLES[name].get("not_in_feedback", []) if text in outputs]:
+            found[name] = hits
+    return found
 
 
 def _course_scores(root: Path, samples) -> dict[str, Scores]:
@@ -248,6 +265,7 @@ def proof(tmp_path_factory, scrubbed_home):
                                          scrubbed_home, runner)
     scores.update(nbgrader={}, nbgrader_command={}, gradescope={}, classroom_hidden={})
     cells: dict = {}  # where nbgrader's and nbgrader-autograde's gradebooks differ
+    leaks: dict = {}  # what nbgrader's autograded notebooks show that they must not
     public: dict[str, dict[str, bool]] = {}
     busy = dict.fromkeys(RUN, 0.0)
     with ThreadPoolExecutor(2) as pool:
@@ -266,6 +284,7 @@ def proof(tmp_path_factory, scrubbed_home):
                 scores["nbgrader"].update(result["nbgrader"])
                 scores["nbgrader_command"].update(result["nbgrader_command"])
                 cells.update(result["cells"])
+                leaks.update(result["leaks"])
             elif path == "gradescope":
                 scores["gradescope"][name] = result
             else:
@@ -274,12 +293,13 @@ def proof(tmp_path_factory, scrubbed_home):
     summary = summarize(scores, public, timings)
     summary["lines"].append(f"  nbgrader-autograde's gradebook against nbgrader autograde's: "
                             f"{len(cells)} grade cells differ")
+    summary["lines"].append(f"  nbgrader's autograded notebooks showing what they must not: {len(leaks)}")
     (work / "paths-summary.json").write_text(json.dumps({"summary": summary, "scores": scores,
-                                                         "public_steps": public,
+                                                         "public_steps": public, "leaks": leaks,
                                                          "cells": {"/".join(k): v for k, v in cells.items()}},
                                                         indent=2) + "\n")
     print("\n" + "\n".join(summary["lines"]))
-    return scores, public, cells
+    return scores, public, cells, leaks
 
 
 def _timed(fn, *args):
@@ -338,7 +358,7 @@ def summarize(scores: dict, public: dict, timings: dict) -> dict:
 
 
 def test_standalone_scores_every_sample_as_its_manifest_says(proof):
-    scores, _, _ = proof
+    scores, *_ = proof
     wrong = {n: (scores["standalone"].get(n), _expected(n)) for n in SAMPLES
              if scores["standalone"].get(n) != _expected(n)}
     assert not wrong, f"(got, expected) per sample: {wrong}"
@@ -348,7 +368,7 @@ def test_standalone_scores_every_sample_as_its_manifest_says(proof):
 def test_path_gives_the_standalone_scores(proof, path):
     if path not in RUN_PATHS:
         pytest.skip(f"PATHS_ONLY leaves out {path}")
-    scores, _, _ = proof
+    scores, *_ = proof
     differ = {n: (scores[path].get(n), _path_expected(scores, path, n)) for n in SAMPLES
               if scores[path].get(n) != _path_expected(scores, path, n)}
     assert not differ, f"({path}, expected) per sample: {differ}"
@@ -357,14 +377,21 @@ def test_path_gives_the_standalone_scores(proof, path):
 def test_nbgrader_autograde_command_fills_the_gradebook_as_nbgrader_cell_by_cell(proof):
     if "nbgrader" not in RUN:
         pytest.skip("PATHS_ONLY leaves out nbgrader")
-    _, _, cells = proof
+    cells = proof[2]
     assert not cells, f"(nbgrader autograde, nbgrader-autograde) per grade cell: {cells}"
+
+
+def test_nbgrader_shows_no_student_what_is_hidden(proof):
+    if "nbgrader" not in RUN:
+        pytest.skip("PATHS_ONLY leaves out nbgrader")
+    leaks = proof[3]
+    assert not leaks, f"not_in_feedback text in nbgrader's autograded outputs, per sample: {leaks}"
 
 
 def test_classroom_public_steps_pass_correct_work_and_fail_the_stubs(proof):
     if "classroom" not in RUN:
         pytest.skip("PATHS_ONLY leaves out the Classroom")
-    _, public, _ = proof
+    public = proof[1]
     correct = [n for n, s in SAMPLES.items() if s["kind"] in ("reference", "alternative")]
     failing = {n: [k for k in KEYS if not public.get(n, {}).get(k)] for n in correct
                if not all(public.get(n, {}).get(k) for k in KEYS)}
