@@ -164,3 +164,16 @@ def test_only_a_python_module_kernel_can_be_confined():
     assert confined_kernel.connection_file(argv[argv.index("--") + 1:]) == "/run/k.json"
     with pytest.raises(ValueError, match="python -m MODULE"):
         confined_kernel.command(["/usr/bin/julia", "kernel.jl", "{connection_file}"], "/tmp/s", [], 1, 1)
+
+
+def test_a_cell_that_prints_without_end_keeps_only_its_first_characters(course):
+    """nbgrader keeps every output a kernel sends: 300 MB printed took its process from 118 to 654 MiB and
+    went whole into the autograded notebook and the feedback. Past `max_cell_output` the rest is dropped."""
+    printing = "import sys\nfor _ in range(80):\n    sys.stdout.write('x' * 2**16)\n    sys.stdout.flush()"
+    notebook = new_notebook(cells=[new_code_cell(printing), new_code_cell("print('next')")])
+    _autograde(course, notebook, max_cell_output=100_000)
+    first, second = (cell.outputs for cell in notebook.cells)
+    kept = sum(len(o.get("text", "")) for o in first if o.get("name") == "stdout")
+    assert 100_000 <= kept < 100_000 + 2**16 + 1
+    assert first[-1]["text"].strip() == "[output truncated: this cell printed more than 100000 characters]"
+    assert second[0]["text"] == "next\n"  # the next cell's outputs are its own

@@ -62,6 +62,15 @@ def _kernel_limits(memory_mb: int, max_processes: int):
     return limit
 
 
+def _size(output: NotebookNode) -> int:
+    """Characters an output holds: a stream's text, a result's or display's data, an error's text."""
+    if output.get("output_type") == "stream":
+        return len(output.get("text", ""))
+    if output.get("output_type") == "error":
+        return len(output.get("evalue", "")) + sum(map(len, output.get("traceback", [])))
+    return sum(len(str(value)) for value in output.get("data", {}).values())
+
+
 def _is_grade_cell(cell) -> bool:
     return bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade")) and cell.get("cell_type") == "code"
 
@@ -158,12 +167,16 @@ class ResilientExecute(Execute):
                                "MiB (a memory bomb fails there)").tag(config=True)
     kernel_max_processes = Integer(256, help="processes and threads a kernel may add; the kernel ignores "
                                    "this limit for root").tag(config=True)
+    max_cell_output = Integer(1_000_000, help="characters of output kept per cell; the rest is dropped, "
+                              "with a note (a cell printing without end cannot fill nbgrader's memory, the "
+                              "autograded notebook or the feedback)").tag(config=True)
     warm_grader = Bool(True, help="answer the hidden-test cells from one grader kept warm for the whole run "
                        "(nbgrader_warm.py); False: each notebook's hidden cells start the standalone grader "
                        "from the kernel").tag(config=True)
     _restart = False  # the kernel died, timed out or was killed: restart it before the next cell runs
     _tests: dict | None = None  # the warm grader's results for the notebook being run, by hidden-cell call
     _scratch: str | None = None  # the confined kernel's own folder, for the notebook being run
+    _output_left = 0  # characters of output the running cell may still add (max_cell_output)
 
     def preprocess(self, nb, resources=None, km=None):
         """nbconvert's, after grading the student's submission with the warm grader if the notebook has
@@ -249,6 +262,22 @@ class ResilientExecute(Execute):
         if self._restart:
             await self._restart_kernel()
         self.error_on_timeout = _timeout_error(self.timeout_func(cell))
+        self._output_left = self.max_cell_output
+
+    def output(self, outs, msg, display_id, cell_index):
+        """nbclient's, until the cell's outputs reach ``max_cell_output`` characters (counted as they come,
+        cleared ones too); then one note, and nothing more from this cell."""
+        if self._output_left <= 0:
+            return None
+        out = super().output(outs, msg, display_id, cell_index)
+        if out is not None:
+            self._output_left -= _size(out)
+            if self._output_left <= 0:
+                cap = self.max_cell_output
+                self.log.warning("A cell's output passed %d characters: the rest is dropped", cap)
+                outs.append(NotebookNode(output_type="stream", name="stderr", text=(
+                    f"\n[output truncated: this cell printed more than {cap} characters]\n")))
+        return out
 
     def on_cell_executed(self, **kwargs) -> None:
         """Once a cell replied: nbgrader's hook (which records the timeout's error in the cell), then a
