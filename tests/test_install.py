@@ -24,9 +24,9 @@ from autograder.labs.encoders_decoders import LAB, LAB_ID, PARTS
 GRADED = [part for part in PARTS if part.points]
 FULL = sum(part.points for part in GRADED)
 
-# nbgrader_execute and nbgrader_record subclass nbgrader's preprocessors; only nbgrader's configuration and
-# `autograder nbgrader-autograde` import them (the `nbgrader` extra): without that extra they may fail for
-# want of nbgrader, and for nothing else.
+# nbgrader_execute, nbgrader_record and nbgrader_inert subclass nbgrader's preprocessors; only nbgrader's
+# configuration and `autograder nbgrader-autograde` import them (the `nbgrader` extra): without that extra
+# they may fail for want of what it installs, and for nothing else.
 IMPORT_EVERY_MODULE = """
 import importlib, pkgutil, autograder
 for module in pkgutil.walk_packages(autograder.__path__, "autograder."):
@@ -36,7 +36,9 @@ for module in pkgutil.walk_packages(autograder.__path__, "autograder."):
         importlib.import_module(module.name)
     except ModuleNotFoundError as missing:
         if module.name not in ("autograder.integrations.nbgrader_execute",
-                               "autograder.integrations.nbgrader_record") or missing.name != "nbgrader":
+                               "autograder.integrations.nbgrader_record",
+                               "autograder.integrations.nbgrader_inert") or \
+                missing.name not in ("nbgrader", "nbconvert", "bleach"):
             raise
 print(autograder.__file__)
 """
