@@ -30,8 +30,10 @@ STUDENT = "ada"
 AUTOGRADED = sum(part.points for part in PARTS)  # the reference solution's autograded score
 MANUAL = sum(part.manual_points for part in PARTS)
 REFLECTION = next(part for part in PARTS if part.manual_points)
+# The first answer carries markup that would run in the TA's browser, were it rendered as written.
+RUNS = '<img src="x" onerror="window.ranStudentCode = true">'
 ANSWERS = ("An encoder outputs one vector per token; its head gives class logits in one pass. A decoder "
-           "outputs next-token logits at every position, and text comes one token per pass.",
+           f"outputs next-token logits at every position, and text comes one token per pass. {RUNS}",
            "Encoders are fast and good at classifying, but cannot write; decoders write anything, slowly. "
            "Spam filtering: encoder. Summaries: decoder.")
 # What the TA enters for the prompts R1 and R2: (cell id, score, comment).
@@ -99,6 +101,8 @@ def grade_reflections(page, server, shots) -> None:
     shots(page, "score-saved")
     formgrader.locator(f"#{GRADES[0][0]}-comment").scroll_into_view_if_needed()  # below the mark scheme
     shots(page, "comment-saved")
+    formgrader.get_by_text(ANSWERS[0][:60]).wait_for()  # the answer is shown, its markup ran nothing
+    assert submission.evaluate("() => window.ranStudentCode === undefined")
     formgrader.get_by_role("link", name=REFLECTION.stem).click()  # the breadcrumb back to the list
     manual = sum(score for _, score, _ in GRADES)
     formgrader.get_by_text(f"{manual} / {REFLECTION.manual_points}").first.wait_for()
