@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import sys
+from pathlib import Path
 
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
@@ -40,6 +41,9 @@ attempt("write the gradebook", lambda: (course / "gradebook.db").write_text("eve
 attempt("read the source", lambda: (course / "source" / "lab" / "part.ipynb").read_text())
 attempt("read another student", lambda: (course / "submitted" / "bob" / "lab" / "part.ipynb").read_text())
 attempt("read a hidden suite", lambda: Path({hidden!r}).read_text())
+attempt("read nbgrader's environment", lambda: Path("/proc/{grader}/environ").read_bytes())
+attempt("reach the course through nbgrader", lambda: list(Path(f"/proc/{grader}/root{{course}}").iterdir()))
+attempt("read the machine's secrets", lambda: Path({secret!r}).read_bytes())
 attempt("write beside the notebook", lambda: Path("notes.txt").write_text("x"))
 attempt("signal nbgrader", lambda: os.kill({grader}, 0))
 attempt("trace nbgrader", trace)
@@ -54,7 +58,9 @@ print(json.dumps(results))
 """
 REFUSED = {"read the gradebook": "PermissionError", "write the gradebook": "PermissionError",
            "read the source": "PermissionError", "read another student": "PermissionError",
-           "read a hidden suite": "PermissionError", "write beside the notebook": "PermissionError",
+           "read a hidden suite": "PermissionError", "read nbgrader's environment": "PermissionError",
+           "reach the course through nbgrader": "PermissionError",
+           "read the machine's secrets": "PermissionError", "write beside the notebook": "PermissionError",
            "signal nbgrader": "PermissionError", "trace nbgrader": "PermissionError",
            "connect": "PermissionError", "a datagram socket": "PermissionError",
            "a UNIX socket": "PermissionError", "run a program": "PermissionError",
@@ -86,8 +92,15 @@ def _autograde(course, notebook, **traits) -> ResilientExecute:
 
 def _attacks(course, port: int):
     hidden = next(LAB.hidden.glob("test_*.py"))
+    # As root, a file of /etc only root may read (/etc/shadow); otherwise one of the grader's own, beside the
+    # course, which no user but the grader can read either.
+    secret = course.parent / "secret.txt"
+    secret.write_text("s3cret")
+    secret.chmod(0o600)
+    if os.geteuid() == 0 and os.path.exists("/etc/shadow"):
+        secret = Path("/etc/shadow")
     return new_notebook(cells=[new_code_cell(ATTACKS.format(course=str(course), grader=os.getpid(), port=port,
-                                                            hidden=str(hidden)))])
+                                                            hidden=str(hidden), secret=str(secret)))])
 
 
 def test_an_autograded_notebook_runs_in_a_kernel_that_reaches_nothing_of_the_course(course, monkeypatch,
@@ -112,8 +125,9 @@ def test_without_the_warm_grader_the_kernel_is_not_confined_and_nbgrader_says_so
     attacks succeed, and the log says the kernel runs unconfined."""
     monkeypatch.setenv("GRADER_TOKEN", "s3cret")
     # not the attack on nbgrader's process: unconfined, its ptrace would stop this test's process
-    cell = "".join(line + "\n" for line in ATTACKS.format(course=str(course), grader=0, port=0, hidden="")
-                   .splitlines() if "nbgrader" not in line and "connect" not in line)
+    text = ATTACKS.format(course=str(course), grader=0, port=0, hidden="", secret="")
+    kept = [line for line in text.splitlines() if "nbgrader" not in line and "connect" not in line]
+    cell = "\n".join(kept) + "\n"
     notebook = new_notebook(cells=[new_code_cell(cell)])
     _autograde(course, notebook, warm_grader=False)
     results = json.loads(notebook.cells[0].outputs[0]["text"])

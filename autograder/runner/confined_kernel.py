@@ -6,15 +6,16 @@ notebooks (``ResilientExecute`` starts every kernel through it).
 
 In its own fresh process, before the kernel's module is even imported: resource limits; every capability
 dropped and no way to gain one; a Landlock allow-list (reading Python, its packages, the grader minus its
-hidden suites, the kit and the system's libraries, the notebook's own folder and the connection file;
-writing only `DIR`; binding TCP only to the kernel's own ports, connecting nowhere; no signal to or trace of
-the grader); a seccomp filter (confinement's, with IPv4 stream sockets left for the kernel's own); a clean
-environment whose home and temporary folders are `DIR`, and standard streams on /dev/null (the grader's
-terminal is not the kernel's). What it got is written to `DIR/confinement.json`; where a guarantee of
-KERNEL_GUARANTEES is missing it refuses to start (exit 3, the reason in `DIR/refused.txt` and on stderr),
-unless weak isolation is allowed. Unlike a grading child it has no namespaces: its client reaches it over
-TCP. A kernel cannot grade: the hidden suites are out of its reach, so its notebooks' hidden-test cells are
-answered by the warm grader (integrations/nbgrader_warm.py).
+hidden suites, the kit, the system's libraries and settings (as root, only the files of /etc every user may
+read), the notebook's own folder and the connection file; writing only `DIR`; binding TCP only to the
+kernel's own ports, connecting nowhere; no signal to or trace of the grader); a seccomp filter
+(confinement's, with IPv4 stream sockets left for the kernel's own); a clean environment whose home and
+temporary folders are `DIR`, and standard streams on /dev/null (the grader's terminal is not the
+kernel's). What it got is written to `DIR/confinement.json`; where a guarantee of KERNEL_GUARANTEES is
+missing it refuses to start (exit 3, the reason in `DIR/refused.txt` and on stderr), unless weak isolation
+is allowed. Unlike a grading child it has no namespaces: its client reaches it over TCP. A kernel cannot
+grade: the hidden suites are out of its reach, so its notebooks' hidden-test cells are answered by the
+warm grader (integrations/nbgrader_warm.py).
 """
 
 from __future__ import annotations
@@ -86,6 +87,10 @@ def confine(scratch: str, hide: list[str], connection: str, memory_mb: int, max_
                                                   max_file_mb=64))}
     try:
         allowed, listable = confinement.readable((*hide, *map(str, grader_secrets())))
+        if os.geteuid() == 0:  # root reads what only root may: of /etc, keep what every user may read
+            files_in, folders_in = world_readable("/etc")
+            allowed = [path for path in allowed if not _under(path, "/etc")] + files_in
+            listable = [*listable, *folders_in]
         files = {**confinement.DEVICES, connection: False}
         rules = landlock.ruleset([*allowed, os.getcwd(), hub_cache()], [scratch], files, listable,
                                  bind_ports=ports)
@@ -96,6 +101,23 @@ def confine(scratch: str, hide: list[str], connection: str, memory_mb: int, max_
         layers["landlock"] = confinement.step(lambda: f"ABI {landlock.enforce(rules)}")
     layers["seccomp"] = confinement.step(lambda: syscall_filter.install(tcp_server=True))
     return layers
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder + os.sep)
+
+
+def world_readable(folder: str) -> tuple[list[str], list[str]]:
+    """(the files beneath `folder` that every user may read, the folders every user may enter and list)
+    down to them: what a kernel running as root may read there (not /etc/shadow, not a host key)."""
+    found, listed = [], []
+    for here, folders, files in os.walk(folder):
+        listed.append(here)
+        folders[:] = [name for name in folders
+                      if os.stat(os.path.join(here, name)).st_mode & 0o005 == 0o005]
+        found += [path for name in files if os.path.isfile(path := os.path.join(here, name))
+                  and os.stat(path).st_mode & 0o004]
+    return found, listed
 
 
 def _clean_environment(scratch: str) -> None:
