@@ -1,7 +1,7 @@
 """How fast the grader is, side by side with what it replaces, on this machine. Prints ratios, writes JSON.
 
     python benchmarks/grading_speed.py [--n 30] [--nbgrader-n 10] [--out benchmarks/results.json]
-    python benchmarks/grading_speed.py --baseline DIR [--n 20] [--rounds 3]
+    python benchmarks/grading_speed.py --baseline DIR [--n 20] [--rounds 3] [--nbgrader-n K]
 
 Four measurements on the offline kit, one after another in this one run:
 
@@ -26,7 +26,8 @@ Four measurements on the offline kit, one after another in this one run:
 
 With `--baseline DIR` (a checkout of an earlier version, e.g. `git worktree add DIR <ref>`), only this:
 `grade-all --jobs 2` of the same N submissions by this checkout and by DIR's grader (on PYTHONPATH),
-alternately, `--rounds` times each; the ratio of the medians says what a change cost.
+alternately, `--rounds` times each, and with `--nbgrader-n K` stock `nbgrader autograde` of the first K of
+them on a course each grader built; the ratio of the medians says what a change cost.
 """
 
 from __future__ import annotations
@@ -121,14 +122,16 @@ def grade_all(root: Path, names: list[str], jobs: int, work: Path, grader: Path 
 NBGRADER = [sys.executable, "-m", "nbgrader"]
 
 
-def nbgrader_course(root: Path, names: list[str], course: Path, floor: bool = False) -> Path:
-    """The built course with `names` in submitted/; for the floor, without any hidden-test cell."""
+def nbgrader_course(root: Path, names: list[str], course: Path, floor: bool = False,
+                    env: dict | None = None) -> Path:
+    """The built course with `names` in submitted/; for the floor, without any hidden-test cell; built by
+    the grader `env` names (another checkout's, on PYTHONPATH)."""
     import nbformat
 
     from autograder.integrations.nbgrader_cells import hidden_call
 
-    subprocess.run([sys.executable, "-m", "autograder", "build", "nbgrader", "--out", str(course)], env=ENV,
-                   check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "autograder", "build", "nbgrader", "--out", str(course)],
+                   env=env or ENV, check=True, capture_output=True)
     hidden: set[str] = set()
     for path in (course / "source" / LAB).glob("*.ipynb"):
         notebook = nbformat.read(path, as_version=4)
@@ -243,20 +246,32 @@ def main() -> None:
 
 
 def against_baseline(args) -> None:
-    """grade-all --jobs 2 by this checkout and by args.baseline, alternately; the ratio of the medians."""
+    """grade-all --jobs 2 by this checkout and by args.baseline, alternately; the ratio of the medians.
+    With --nbgrader-n K, also stock `nbgrader autograde` of the first K submissions by each, alternately."""
     with tempfile.TemporaryDirectory(prefix="grading-speed-") as tmp:
         work = Path(tmp)
         names = submissions(work, args.n)
         subprocess.run([sys.executable, "-m", "autograder", "models", "build"], env=ENV, check=True,
                        capture_output=True)
         runs: dict[str, list[dict]] = {"this": [], "baseline": []}
+        autogrades: dict[str, list[dict]] = {"this": [], "baseline": []}
         for round_ in range(args.rounds):
             for which, grader in (("baseline", args.baseline.resolve()), ("this", None)):
                 print(f"round {round_ + 1}: grade-all --jobs 2 of {args.n} by {which} ...", flush=True)
                 runs[which].append(grade_all(work, names, 2, work, grader, f"-{which}-{round_}"))
-    medians = {which: statistics.median(r["seconds"] for r in found) for which, found in runs.items()}
-    results = {"n": args.n, "baseline": str(args.baseline), "runs": runs, "median_seconds": medians,
-               "this / baseline": round(medians["this"] / medians["baseline"], 2)}
+                if args.nbgrader_n:
+                    print(f"round {round_ + 1}: nbgrader autograde of {args.nbgrader_n} by {which} ...",
+                          flush=True)
+                    env = {**ENV, "PYTHONPATH": str(grader)} if grader else ENV
+                    course = nbgrader_course(work, names[:args.nbgrader_n], work / f"course-{which}-{round_}",
+                                             env=env)
+                    autogrades[which].append(measure([*NBGRADER, "autograde", LAB], cwd=course, env=env))
+    results = {"n": args.n, "baseline": str(args.baseline)}
+    for what, found in (("grade-all", runs), ("nbgrader autograde", autogrades)):
+        if found["this"]:
+            medians = {which: statistics.median(r["seconds"] for r in done) for which, done in found.items()}
+            results[what] = {"runs": found, "median_seconds": medians,
+                             "this / baseline": round(medians["this"] / medians["baseline"], 2)}
     print(json.dumps(results, indent=2))
 
 
