@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import runpy
+import stat
 import sys
 import types
 from pathlib import Path
@@ -33,13 +34,19 @@ from autograder.runner.hidden import grader_secrets
 
 REPORT, REFUSED = "confinement.json", "refused.txt"
 REFUSED_EXIT = 3
-_LANDLOCK_FROM = lambda abi: tuple(("landlock", f"ABI {v}") for v in range(abi, 20))  # noqa: E731
+
+
+def _landlock_from(abi: int) -> tuple:
+    """The ways Landlock ABI `abi` or later gives a guarantee (confinement.missing matches prefixes)."""
+    return tuple(("landlock", f"ABI {version}") for version in range(abi, 20))
+
+
 # What a kernel gets, by the layers that give it: confinement.GUARANTEES, without namespaces.
 KERNEL_GUARANTEES = {
     "hidden folders unreadable": (("landlock", "ABI"),),
     "nothing written outside its folder": (("landlock", "ABI"),),
-    "no network": _LANDLOCK_FROM(4),
-    "cannot signal or trace the grader": _LANDLOCK_FROM(6),
+    "no network": _landlock_from(4),
+    "cannot signal or trace the grader": _landlock_from(6),
     "no capabilities": (("capabilities", "none"),),
     "no mount, namespace, ptrace or exec calls": (("seccomp", ""),),
     "resource limits": (("limits", "set"),),
@@ -110,13 +117,18 @@ def _under(path: str, folder: str) -> bool:
 def world_readable(folder: str) -> tuple[list[str], list[str]]:
     """(the files beneath `folder` that every user may read, the folders every user may enter and list)
     down to them: what a kernel running as root may read there (not /etc/shadow, not a host key)."""
+    def mode(path: str) -> int:
+        try:
+            return os.stat(path).st_mode
+        except OSError:  # a dangling link
+            return 0
+
     found, listed = [], []
     for here, folders, files in os.walk(folder):
         listed.append(here)
-        folders[:] = [name for name in folders
-                      if os.stat(os.path.join(here, name)).st_mode & 0o005 == 0o005]
-        found += [path for name in files if os.path.isfile(path := os.path.join(here, name))
-                  and os.stat(path).st_mode & 0o004]
+        folders[:] = [name for name in folders if mode(os.path.join(here, name)) & 0o005 == 0o005]
+        found += [path for name in files
+                  if stat.S_ISREG(bits := mode(path := os.path.join(here, name))) and bits & 0o004]
     return found, listed
 
 
