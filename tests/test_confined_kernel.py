@@ -191,3 +191,16 @@ def test_a_cell_that_prints_without_end_keeps_only_its_first_characters(course):
     assert 100_000 <= kept < 100_000 + 2**16 + 1
     assert first[-1]["text"].strip() == "[output truncated: this cell printed more than 100000 characters]"
     assert second[0]["text"] == "next\n"  # the next cell's outputs are its own
+
+
+def test_a_python_inside_the_course_folder_is_a_grader_fault(course):
+    """Neither the warm grader's children nor the kernels may read the course folder: a Python installed
+    in it could not run them, which is said, not found out student by student."""
+    from autograder.integrations.nbgrader_warm import course_root
+
+    config = Config()
+    config.CourseDirectory.root = str(course)
+    assert course_root(config) == course.resolve()
+    config.CourseDirectory.root = str(Path(sys.prefix).parent)
+    with pytest.raises(GraderFault, match="inside the course folder"):
+        course_root(config)

@@ -250,9 +250,9 @@ class ResilientExecute(Execute):
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     def _course_root(self) -> str:
-        from nbgrader.coursedir import CourseDirectory
+        from autograder.integrations.nbgrader_warm import course_root  # loaded already by an autograde
 
-        return str(Path(CourseDirectory(config=self.config).root).resolve())
+        return str(course_root(self.config))
 
     async def on_cell_execute(self, cell, cell_index) -> None:
         """Just before a cell runs: a fresh kernel if the last one is gone or stuck, and the error that

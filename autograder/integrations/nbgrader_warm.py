@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import atexit
 import logging
+import sys
 from pathlib import Path
 
+from autograder.errors import GraderFault
 from autograder.grading import worker
 from autograder.grading.batch import confinement_notice, fingerprint
 from autograder.grading.grade import grade_submission
@@ -28,6 +30,18 @@ _announced = False  # the confinement said once per run (every child is still ch
 atexit.register(worker.close)  # the zygote ends with nbgrader
 
 
+def course_root(config) -> Path:
+    """The course folder, which no student code may read (the warm grader's children, the kernels);
+    GraderFault if the Python that runs them is inside it: they could not run."""
+    from nbgrader.coursedir import CourseDirectory
+
+    root = Path(CourseDirectory(config=config).root).resolve()
+    if Path(sys.prefix).resolve().is_relative_to(root):
+        raise GraderFault(f"the Python environment ({sys.prefix}) is inside the course folder ({root}), "
+                          "which students' code may not read; make it outside, as the course README says")
+    return root
+
+
 def warm_grade(config, student: str, assignment: str, part_stem: str, log: logging.Logger) -> Grade:
     """The grade of `student`'s submission of `assignment`, the lab being the one with part `part_stem`;
     graded once for all of the student's notebooks, and again if the files changed. GraderFault, or another
@@ -38,6 +52,7 @@ def warm_grade(config, student: str, assignment: str, part_stem: str, log: loggi
     from autograder.models import selected_spec
 
     coursedir = CourseDirectory(config=config)
+    root = course_root(config)
     folder = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
     lab, _ = lab_part(part_stem)
     models = selected_spec(None, default="offline")
@@ -45,7 +60,7 @@ def warm_grade(config, student: str, assignment: str, part_stem: str, log: loggi
     key = fingerprint(submission, models)
     if _last is not None and _last[:2] == (str(folder), key):
         return _last[2]
-    zygote = worker.zygote(lab, models, hide=(Path(coursedir.root),))  # children never see the course
+    zygote = worker.zygote(lab, models, hide=(root,))  # children never see the course
     if not _announced:
         # a refusal by the isolation policy stops here, as a GraderFault
         confined, weak = confinement_notice(zygote.confinement())
