@@ -156,3 +156,23 @@ def test_audit_hook_refuses_object_graph_foreign_calls_and_programs():
         return ",".join(refused)
 
     assert in_child(probe) == "gc,ctypes,subprocess,frames"
+
+
+def test_a_link_to_a_folder_above_hidden_suites_allows_none_of_them(tmp_path):
+    """A venv's `lib64 -> lib`: allowed as a plain entry, Landlock follows it and allows all of `lib`, the
+    hidden suites of a grader installed there included (a kernel under nbgrader read them, in the TA's
+    environment of `make prove`). Links are split like the folders they reach."""
+    from autograder.runner import confinement
+
+    venv = tmp_path / "venv"
+    hidden = venv / "lib" / "site-packages" / "autograder" / "labs" / "lab" / "hidden"
+    hidden.mkdir(parents=True)
+    (hidden / "test_part1.py").write_text("secret")
+    (venv / "lib" / "site-packages" / "autograder" / "__init__.py").write_text("")
+    (venv / "lib64").symlink_to("lib")
+    (venv / "bin").mkdir()
+    allowed = confinement._beneath_except(str(venv.resolve()), {str(hidden.resolve())})
+    above = {str(p) for p in hidden.resolve().parents}
+    assert allowed and not [p for p in allowed if os.path.realpath(p) in above | {str(hidden.resolve())}]
+    assert str((venv / "bin").resolve()) in allowed
+    assert str((venv / "lib" / "site-packages" / "autograder" / "__init__.py").resolve()) in allowed

@@ -358,9 +358,11 @@ def summarize(scores: dict, public: dict, timings: dict) -> dict:
 
 
 def test_standalone_scores_every_sample_as_its_manifest_says(proof):
+    """But a known weakness (`xfail_reason`, a strict expected failure of tests/test_submissions.py): the
+    other paths must give its standalone scores all the same."""
     scores, *_ = proof
     wrong = {n: (scores["standalone"].get(n), _expected(n)) for n in SAMPLES
-             if scores["standalone"].get(n) != _expected(n)}
+             if scores["standalone"].get(n) != _expected(n) and "xfail_reason" not in SAMPLES[n]}
     assert not wrong, f"(got, expected) per sample: {wrong}"
 
 

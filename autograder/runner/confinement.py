@@ -221,20 +221,24 @@ def readable(hide: tuple[str, ...]) -> tuple[list[str], list[str]]:
     return found, sorted(listable)
 
 
-def _beneath_except(root: str, excluded: set[str]) -> list[str]:
+def _beneath_except(root: str, excluded: set[str], seen: set[str] | None = None) -> list[str]:
     """Paths whose subtrees together cover `root` minus every path in `excluded` (Landlock only allows, so
-    the siblings of an excluded folder are allowed one by one, down to it)."""
-    if root in excluded or any(root.startswith(e + os.sep) for e in excluded):
+    the siblings of an excluded folder are allowed one by one, down to it). A link is taken for what it
+    reaches, as Landlock takes it: a venv's `lib64 -> lib`, allowed as a plain entry, would allow the
+    whole of `lib`, hidden suites installed there included."""
+    seen = set() if seen is None else seen
+    if root in seen or root in excluded or any(root.startswith(e + os.sep) for e in excluded):
         return []
+    seen.add(root)
     if not any(e.startswith(root + os.sep) for e in excluded):
         return [root]
     found = []
     with contextlib.suppress(OSError), os.scandir(root) as entries:
         for entry in entries:
-            path = os.path.join(root, entry.name)
-            if entry.is_dir(follow_symlinks=False):
-                found += _beneath_except(path, excluded)
-            elif path not in excluded:
+            path = os.path.realpath(os.path.join(root, entry.name))
+            if os.path.isdir(path):
+                found += _beneath_except(path, excluded, seen)
+            elif path not in excluded and not any(path.startswith(e + os.sep) for e in excluded):
                 found.append(path)
     return found
 
