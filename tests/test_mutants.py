@@ -122,6 +122,7 @@ def graded_small(tmp_path_factory):
     return chosen, rows
 
 
+@pytest.mark.slow  # graded_small is a real grade-all batch: 17 s of the default tier
 def test_a_survivor_fails_the_run_and_is_listed_with_its_diff(graded_small):
     mutants, rows = graded_small
     console, text = _console()
@@ -132,6 +133,7 @@ def test_a_survivor_fails_the_run_and_is_listed_with_its_diff(graded_small):
         in shown
 
 
+@pytest.mark.slow
 def test_reviewed_equivalents_make_the_run_pass(graded_small):
     mutants, rows = graded_small
     outcomes = judge(mutants, rows, load_equivalents())

@@ -47,6 +47,7 @@ def run_notebooks(repo, spec: str) -> str:
     return done.stdout
 
 
+@pytest.mark.slow  # the notebooks once per other model set: 13 s of the default tier
 def test_no_notebook_prints_an_offensive_word_with_the_other_roles(repo, kit_dir, tmp_path):
     specs = []
     for number, sources in enumerate(MODEL_SETS.values()):

@@ -211,6 +211,7 @@ def test_planted_modules_ignored_when_graded_from_inside_the_folder(tmp_path):
     assert json.loads((tmp_path / "out" / "results.json").read_text())["score"] == 0
 
 
+@pytest.mark.slow  # two full gradings: 16 s of the default tier
 def test_grading_is_reproducible(tmp_path):
     """The same submission graded twice: identical results.json apart from execution_time."""
     folder = materialize_all(tmp_path / "subs", ["m_softmax_no_max_shift"])["m_softmax_no_max_shift"]
