@@ -124,14 +124,16 @@ def grade_all(lab: Lab, root: Path, out: Path, models: str, jobs: int = 1, resum
     return reported
 
 
-def confinement_notice(layers: dict[str, str]) -> tuple[str, str]:
-    """What student code runs under, and what it lacks if weak isolation was allowed ("" if nothing): said
-    once per batch, on the terminal by grade-all, in nbgrader's log by its warm grader."""
+def confinement_notice(layers: dict[str, str], guarantees: dict | None = None,
+                       lead: str = "Student code runs confined") -> tuple[str, str]:
+    """What student code runs under (`lead`, then the layers), and what it lacks of `guarantees`
+    (confinement.GUARANTEES by default) if weak isolation was allowed ("" if nothing): said once per batch,
+    on the terminal by grade-all, in nbgrader's log by its warm grader and for its kernels."""
     from autograder.grading.inert import plain
-    from autograder.runner.confinement import describe, missing
+    from autograder.runner.confinement import GUARANTEES, describe, missing
 
-    lacks = missing(layers)
-    return (f"Student code runs confined: {plain(describe(layers))}",
+    lacks = missing(layers, guarantees or GUARANTEES)
+    return (f"{lead}: {plain(describe(layers))}",
             f"weak isolation allowed; the sandbox lacks {'; '.join(lacks)}" if lacks else "")
 
 

@@ -42,7 +42,7 @@ from traitlets import Bool, Integer, List, Unicode
 from autograder.errors import GraderFault
 from autograder.integrations.nbgrader_cells import answer, by_call, hidden_call
 from autograder.runner import confined_kernel
-from autograder.runner.confinement import describe, missing, user_task_count
+from autograder.runner.confinement import user_task_count
 from autograder.runner.zygote import PR_SET_CHILD_SUBREAPER
 
 _announced = False  # the kernels' confinement said once per run
@@ -141,16 +141,18 @@ class ConfinedKernelManager(AsyncKernelManager):
 
 
 def _announce(scratch: str, log) -> None:
-    """Say once per run what the kernels got (confined_kernel.py's report)."""
+    """Say once per run what the kernels got (confined_kernel.py's report), as grade-all says it."""
     global _announced
     if _announced:
         return
+    from autograder.grading.batch import confinement_notice  # loaded already by the warm grader
+
     with contextlib.suppress(OSError, ValueError):
         layers = json.loads(Path(scratch, confined_kernel.REPORT).read_text())
-        log.info("Kernels run confined: %s", describe(layers))
-        lacks = missing(layers, confined_kernel.KERNEL_GUARANTEES)
-        if lacks:
-            log.warning("Kernels lack %s; graded anyway, as weak isolation is allowed", ", ".join(lacks))
+        confined, weak = confinement_notice(layers, confined_kernel.KERNEL_GUARANTEES, "Kernels run confined")
+        log.info("%s", confined)
+        if weak:
+            log.warning("%s", weak)
         _announced = True
 
 

@@ -24,6 +24,7 @@ MS_NOATIME, MS_NODIRATIME, MS_BIND, MS_REC = 1024, 2048, 4096, 1 << 14
 MS_PRIVATE, MS_RELATIME = 1 << 18, 1 << 21
 # World-writable: each child gets fresh, private ones, small (tmpfs is memory no process limit counts).
 SHARED_TMP = {"/tmp": "64m", "/var/tmp": "16m", "/dev/shm": "16m"}
+TMP_FILES = 4096  # files and folders each of them may hold (nr_inodes)
 _PR_SET_PDEATHSIG = 1
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -71,7 +72,7 @@ def mount_private_view(hide: tuple[str, ...]) -> None:
     for folder, size in SHARED_TMP.items():
         if os.path.isdir(folder):
             _check(_libc.mount(b"tmpfs", folder.encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
-                               f"size={size},nr_inodes=4096,mode=1777".encode()), f"tmpfs on {folder}")
+                               f"size={size},nr_inodes={TMP_FILES},mode=1777".encode()), f"tmpfs on {folder}")
     for path, fd in keep.items():
         os.makedirs(path, exist_ok=True)
         _check(_libc.mount(f"/proc/self/fd/{fd}".encode(), path.encode(), None, MS_BIND | MS_REC, None),

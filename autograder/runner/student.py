@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from autograder.errors import GraderFault
-from autograder.runner import protocol, tampering
+from autograder.runner import namespaces, protocol, tampering
 from autograder.runner.confinement import MISSING, workdir_name
 from autograder.runner.spawner import Zygote
 
@@ -29,8 +30,8 @@ MESSAGE_LIMIT = 2**20
 # list such as "-0.12345678901234567," (about 22).
 BYTES_PER_NUMBER = 32
 # What a child's working folder may hold where it is on the host's disk (no namespaces): what its private
-# /tmp holds elsewhere (namespaces.SHARED_TMP), counted while the grader waits on the child.
-FOLDER_ENTRIES, FOLDER_BYTES = 4096, 64 * 2**20
+# /tmp holds elsewhere, counted while the grader waits on the child.
+FOLDER_ENTRIES, FOLDER_BYTES = namespaces.TMP_FILES, int(namespaces.SHARED_TMP["/tmp"].rstrip("m")) * 2**20
 
 
 class FolderFull(Exception):
@@ -94,7 +95,7 @@ class StudentProcess:
     deadline: float | None = None  # the submission's budget, shared by its parts (time.monotonic())
     _pid: int | None = None
     _sock: socket.socket | None = None
-    _watch: object = None  # while waiting on a child whose folder is on the host's disk: `_check_folder`
+    _watch: Callable[[], None] | None = None  # `_check_folder` where the child's folder is on the host
 
     def __post_init__(self):
         self.tampered = tampering.scan(self.cells)  # static, here in the parent: the guards run in the child
@@ -135,10 +136,7 @@ class StudentProcess:
                     raise RuntimeError(f"the grading child failed before running any cell: {exc}") from None
                 self.fatal.add(current)
                 self.restarts += 1
-                why = ("did not finish in time" if isinstance(exc, TimeoutError) else str(exc)
-                       if isinstance(exc, FolderFull) else "ended the process (os._exit, a crash or a "
-                       "resource limit)")
-                self.reports[current] = CellReport(current, f"{why}; the cell was skipped")
+                self.reports[current] = CellReport(current, f"{_ended(exc)}; the cell was skipped")
 
     def _receive_confinement(self) -> None:
         """The child's first message, sent before any student code ran: what confinement it got. Checked
@@ -275,6 +273,15 @@ class StudentProcess:
 
     def close(self) -> None:
         self._end()
+
+
+def _ended(exc: Exception) -> str:
+    """What ended a child in a cell, as its report says."""
+    if isinstance(exc, TimeoutError):
+        return "did not finish in time"
+    if isinstance(exc, FolderFull):
+        return str(exc)
+    return "ended the process (os._exit, a crash or a resource limit)"
 
 
 def _describe(reply: dict) -> str:
